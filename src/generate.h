@@ -1,0 +1,57 @@
+/*
+ * generate.h — text generation with a KV cache (docs/10-decoding.md).
+ *
+ * A trained model predicts one token at a time. Re-running the whole context
+ * for each new token would repeat all the work done for the tokens before it;
+ * instead the Generator keeps every layer's keys and values (the KV cache), so
+ * a new token costs one row through the network plus one attention row over
+ * the cache. When the context reaches the model's seq_len, the window slides:
+ * the newest half of the tokens is kept and re-fed at positions 0.., since the
+ * learned positions are absolute.
+ */
+#ifndef RUSTGPT_GENERATE_H
+#define RUSTGPT_GENERATE_H
+
+#include "model.h"
+#include "sampler.h"
+
+typedef struct {
+    const Model *model;
+    float *key_cache;       /* [L, T, d]  keys of every cached position       */
+    float *value_cache;     /* [L, T, d]  values                              */
+    int *context;           /* [T] the token ids in the cache, in order       */
+    int n_context;          /* how many positions are cached                  */
+    float *memory;          /* one allocation behind the row buffers below    */
+    float *x, *ln, *qkv, *att, *branch, *hidden;   /* [d] [d] [3d] [d] [d] [H] */
+    float *scores;          /* [T] one attention row                          */
+    float *logits;          /* [V] the prediction after the last fed token    */
+    int *scratch;           /* [V] sampler scratch                            */
+} Generator;
+
+int generator_create(Generator *g, const Model *m);
+void generator_free(Generator *g);
+/* Forget the context. */
+void generator_reset(Generator *g);
+
+/* Append one token to the context and compute the logits for the next one
+ * (in g->logits). Slides the window when the context is full. */
+void generator_feed(Generator *g, int token);
+
+/* Called for each generated token; return nonzero to stop early. */
+typedef int (*TokenCallback)(int token, void *ctx);
+
+/* Feed prompt [n_prompt] (after whatever context is already there), then
+ * generate up to opt->max_tokens tokens, stopping after </s> or when
+ * on_token returns nonzero. Every generated token, </s> included, is
+ * appended to the context, so a conversation keeps its whole history.
+ * Returns the number of tokens generated. rng drives sampling. */
+int generate(Generator *g, const int *prompt, int n_prompt, const SamplingOptions *opt,
+             Rng *rng, TokenCallback on_token, void *ctx);
+
+/* For an instruction example "User: ... Assistant: answer </s>" as token ids
+ * [n]: does greedy decoding from everything up to "Assistant :" reproduce
+ * the answer exactly, </s> included? Returns 1 or 0, or -1 when the example
+ * has no "Assistant :" (it is not a chat example). */
+int answer_reproduced(Generator *g, const int *tokens, int n);
+
+#endif
