@@ -29,7 +29,8 @@ static int answer(Generator *g, const Model *m, const char *line, const Sampling
     if (!ids) { free(prompt); return -1; }
     tokenizer_encode(&m->vocab, prompt, ids, count);
     generator_reset(g);
-    TokenPrinter printer = { &m->vocab, stdout, -1 };
+    TokenPrinter printer;
+    token_printer_init(&printer, &m->vocab, stdout);
     generate(g, ids, count, opt, rng, print_token, &printer);
     fputc('\n', stdout);
     fflush(stdout);

@@ -48,13 +48,15 @@ int parse_sampling_option(int argc, char **argv, int *i, SamplingOptions *opt);
 /* Is this an option (starts with '-' and is not "-" alone)? */
 int is_option(const char *arg);
 
-/* Streams generated tokens as text: the separator the tokenizer asks for,
- * then the piece; </s> is not printed. Flushes after every token. */
+/* Streams generated tokens as text through the tokenizer's Detokenizer, so
+ * spacing and punctuation come out as a reader expects; </s> and <pad> are
+ * not printed. Flushes after every token. */
 typedef struct {
     const Vocab *vocab;
     FILE *out;
-    int prev;          /* the previous printed token, -1 at the start */
+    Detokenizer detok;
 } TokenPrinter;
-int print_token(int token, void *printer);
+void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out);
+int print_token(int token, void *printer);   /* a TokenCallback */
 
 #endif

@@ -13,14 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out)
+{
+    p->vocab = vocab;
+    p->out = out;
+    detokenizer_init(&p->detok);
+}
+
 int print_token(int token, void *printer)
 {
     TokenPrinter *p = printer;
     if (token == TOKEN_EOS || token == TOKEN_PAD) return 0;
-    fputs(tokenizer_separator(p->vocab, p->prev, token), p->out);
-    fputs(p->vocab->words[token], p->out);
+    fputs(detokenizer_next(&p->detok, p->vocab, token), p->out);
+    fputs(tokenizer_piece(p->vocab, token), p->out);
     fflush(p->out);
-    p->prev = token;
     return 0;
 }
 
@@ -58,10 +64,12 @@ int cmd_generate(int argc, char **argv)
         if (ids && n > 0) {
             Rng rng;
             rng_seed(&rng, opt.seed);
-            TokenPrinter printer = { &m.vocab, stdout, -1 };
-            generate(&g, ids, n, &opt, &rng, print_token, &printer);
+            TokenPrinter printer;
+            token_printer_init(&printer, &m.vocab, stdout);
+            int produced = opt.beams > 1 ? beam_search(&g, ids, n, &opt, print_token, &printer)
+                                         : generate(&g, ids, n, &opt, &rng, print_token, &printer);
             fputc('\n', stdout);
-            status = EXIT_OK;
+            status = produced < 0 ? EXIT_RUNTIME : EXIT_OK;
         } else if (ids) {
             fail("the prompt is empty");
             status = EXIT_USAGE;

@@ -55,6 +55,19 @@ void generator_free(Generator *g)
 
 void generator_reset(Generator *g) { g->n_context = 0; }
 
+void generator_copy(Generator *dst, const Generator *src)
+{
+    const ModelConfig *c = &src->model->config;
+    size_t d = c->d_model, layer_stride = (size_t)c->seq_len * d, rows = (size_t)src->n_context * d;
+    for (int l = 0; l < c->n_layers; l++) {
+        memcpy(dst->key_cache + l * layer_stride, src->key_cache + l * layer_stride, rows * sizeof(float));
+        memcpy(dst->value_cache + l * layer_stride, src->value_cache + l * layer_stride, rows * sizeof(float));
+    }
+    memcpy(dst->context, src->context, (size_t)src->n_context * sizeof(int));
+    memcpy(dst->logits, src->logits, (size_t)c->vocab_size * sizeof(float));
+    dst->n_context = src->n_context;
+}
+
 /* The forward pass for the token at position pos, given the cache holds
  * positions 0..pos-1. Shapes are single rows: x [d], qkv [3d], hidden [H]. */
 static void forward_row(Generator *g, int token, int pos)

@@ -32,6 +32,9 @@ int generator_create(Generator *g, const Model *m);
 void generator_free(Generator *g);
 /* Forget the context. */
 void generator_reset(Generator *g);
+/* Make dst (created for the same model) continue exactly where src is: the
+ * same context, cache rows and logits. Beam search forks hypotheses with it. */
+void generator_copy(Generator *dst, const Generator *src);
 
 /* Append one token to the context and compute the logits for the next one
  * (in g->logits). Slides the window when the context is full. */
@@ -47,6 +50,20 @@ typedef int (*TokenCallback)(int token, void *ctx);
  * Returns the number of tokens generated. rng drives sampling. */
 int generate(Generator *g, const int *prompt, int n_prompt, const SamplingOptions *opt,
              Rng *rng, TokenCallback on_token, void *ctx);
+
+/* Beam search (beam.c): feed prompt [n_prompt] like generate(), then keep
+ * the opt->beams most probable continuations at every step, ranked by the
+ * sum of their tokens' log-probabilities (after the repetition penalty; no
+ * length normalisation, since answers end with </s> and that token's
+ * probability counts too). A hypothesis ends at </s> or after
+ * opt->max_tokens tokens; the search stops when no live hypothesis can still
+ * beat the best finished one. Deterministic: temperature, top-k, top-p and
+ * the seed are not used, and a width of 1 is exactly greedy decoding.
+ * The winner is appended to g's context and passed to on_token token by
+ * token (so it arrives all at once, after the search). Returns the number of
+ * tokens generated, or -1 after fail() when out of memory. */
+int beam_search(Generator *g, const int *prompt, int n_prompt, const SamplingOptions *opt,
+                TokenCallback on_token, void *ctx);
 
 /* For an instruction example "User: ... Assistant: answer </s>" as token ids
  * [n]: does greedy decoding from everything up to "Assistant :" reproduce

@@ -69,7 +69,8 @@ int tokenizer_encode(const Vocab *vocab, const char *text, int *ids, int max_ids
  * Pairing quotes and joining numbers need the tokens before the last one,
  * which is what a Detokenizer remembers; stream through one. */
 
-/* The text of token id as decode shows it ("<unk>" for an id out of range). */
+/* The text of token id: its vocabulary word ("<pad>" included, which decode
+ * leaves out), or "<unk>" for an id out of range. */
 const char *tokenizer_piece(const Vocab *vocab, int id);
 
 /* Streaming decoder state. Start with detokenizer_init(); then for each

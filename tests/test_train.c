@@ -95,7 +95,8 @@ static float train_epochs(int epochs, int batch, uint64_t seed, float *params_ou
     CHECK(trainer_create(&t, &m, batch, seed) == 0);
     StageOptions opt = { .stage = "test", .epochs = epochs, .lr = 3e-3f, .batch = batch,
                          .clip = 1.0f, .quiet = 1 };
-    float loss = train_stage(&t, &set, &opt, NULL);
+    float loss;
+    CHECK(train_stage(&t, &set, &opt, NULL, &loss) == STAGE_DONE);
     if (params_out_first) *params_out_first = m.params[123];
     trainer_free(&t);
     teardown(&m, &ds, &set);
@@ -130,7 +131,8 @@ static void test_tiny_model_memorises_its_sentences(void)
     Trainer t;
     CHECK(trainer_create(&t, &m, 5, 3) == 0);
     StageOptions opt = { .stage = "test", .epochs = 150, .lr = 3e-3f, .batch = 5, .clip = 5.0f, .quiet = 1 };
-    float loss = train_stage(&t, &set, &opt, NULL);
+    float loss;
+    CHECK(train_stage(&t, &set, &opt, NULL, &loss) == STAGE_DONE);
     CHECK(loss < 0.05f);
     Generator g;
     CHECK(generator_create(&g, &m) == 0);
