@@ -51,16 +51,16 @@ int train_resume(Trainer *t, const OptimizerState *opt, const TrainRunOptions *o
         return fail("the checkpoint is at stage %u but this run has %d", opt->stage + 1, o->n_stages);
     uint64_t before = 0;
     for (uint32_t s = 0; s < opt->stage; s++) before += stage_steps(o, (int)s);
-    uint64_t done_in_stage = opt->step - before;
-    if (opt->step < before || (opt->stage < (uint32_t)o->n_stages &&
-                               done_in_stage > stage_steps(o, (int)opt->stage)))
-        return fail("the checkpoint (step %llu) does not fit this run's data and options; "
-                    "resume with the command that wrote it", (unsigned long long)opt->step);
-    uint64_t per_epoch = opt->stage < (uint32_t)o->n_stages
-                         ? steps_per_epoch(o->stages[opt->stage].train.count, o->common.batch) : 1;
-    if (done_in_stage / per_epoch != opt->epoch && opt->stage < (uint32_t)o->n_stages)
-        return fail("the checkpoint's epoch %u does not match its step %llu for this run",
-                    opt->epoch, (unsigned long long)opt->step);
+    uint64_t done_in_stage = opt->step - before, per_epoch = 1;
+    int fits = opt->step >= before;
+    if (fits && opt->stage < (uint32_t)o->n_stages) {
+        per_epoch = steps_per_epoch(o->stages[opt->stage].train.count, o->common.batch);
+        fits = done_in_stage <= stage_steps(o, (int)opt->stage) && done_in_stage / per_epoch == opt->epoch;
+    }
+    if (!fits)
+        return fail("the checkpoint (step %llu, stage %u, epoch %u) does not fit this run's data "
+                    "and options; resume with the command that wrote it",
+                    (unsigned long long)opt->step, opt->stage + 1, opt->epoch);
     size_t n = t->model->n_params;
     memcpy(t->adam_m, opt->adam_m, n * sizeof(float));
     memcpy(t->adam_v, opt->adam_v, n * sizeof(float));
