@@ -3,6 +3,7 @@
 #   make                 build ./rustgpt (OpenMP on; OMP=0 for a serial build)
 #   make test            build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (in build-asan/)
+#   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #
@@ -50,11 +51,12 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-# Per-file instruction sets for the SIMD kernels.
-$(BUILD)/kernels/avx2.o:   CFLAGS += -mavx2 -mfma
-$(BUILD)/kernels/avx512.o: CFLAGS += -mavx512f -mavx512vl -mavx2 -mfma
+# Per-file instruction sets for the SIMD kernels (this build and the fuzz build).
+FUZZ_DIR = build-fuzz
+$(BUILD)/kernels/avx2.o $(FUZZ_DIR)/kernels/avx2.o:     ISA = -mavx2 -mfma
+$(BUILD)/kernels/avx512.o $(FUZZ_DIR)/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 
-.PHONY: all test bench fuzz clean
+.PHONY: all test valgrind bench fuzz clean
 all: rustgpt
 
 ifeq ($(SANITIZE),1)
@@ -72,7 +74,7 @@ $(BUILD)/librustgpt.a: $(LIB_OBJ)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(WARNINGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/librustgpt.a
 	@mkdir -p $(dir $@)
@@ -81,8 +83,43 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/librustgpt.a
 test: $(BUILD)/rustgpt $(TEST_BIN)
 	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) sh tests/run.sh
 
+valgrind:
+	$(MAKE) OMP=0 BUILD=build-serial build-serial/rustgpt
+	sh tests/valgrind.sh build-serial/rustgpt
+
 bench: rustgpt
 	./rustgpt bench
 
+# ---- fuzzing ---------------------------------------------------------------
+# Each tests/fuzz/fuzz_*.c is a libFuzzer target. They are built with clang,
+# ASan and UBSan into build-fuzz/, over every source file but main.c (in this
+# build the .bin checksum is not enforced, so that the fuzzer gets past it:
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION). tests/fuzz/run.sh runs each for
+# FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/NAME, copied
+# to build-fuzz/corpus/NAME, so the repository is never modified) and prints
+# the executions and whether it found a crash. FUZZ_TARGETS picks a subset:
+#   make fuzz FUZZ_SECONDS=300 FUZZ_TARGETS="fuzz_model_bin fuzz_model_json"
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+                -Wall -Wno-unknown-pragmas -Wno-unused-parameter
+FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(FUZZ_DIR)/%.o)
+
+$(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(ISA) -c -o $@ $<
+
+$(FUZZ_DIR)/librustgpt.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/librustgpt.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< \
+	    $(FUZZ_DIR)/librustgpt.a $(LDLIBS)
+
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-asan build-fuzz rustgpt
+	rm -rf build build-asan build-serial build-fuzz rustgpt

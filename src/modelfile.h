@@ -31,8 +31,10 @@ ModelFormat model_format_of(const char *path);
  * extension. Returns 0, or -1 after fail(). */
 int model_save(const Model *m, const char *path);
 
-/* Load path into m (which must be zeroed or freed). Returns 0, or -1 after
- * fail() with m left zeroed. */
+/* Load path into m (which must be zeroed or freed). The file's first bytes
+ * say its format ("RGPT", an 8-byte length then '{', or '{'); when they say
+ * nothing, the extension does. A checkpoint loads as its model part.
+ * Returns 0, or -1 after fail() with m left zeroed. */
 int model_load(Model *m, const char *path);
 
 /* A training checkpoint: where training stands, beside the model. */
@@ -54,11 +56,21 @@ int checkpoint_load(Model *m, OptimizerState *opt, const char *path);
 
 /* Print what `rustgpt info` shows: format, version, config, vocabulary size,
  * parameter count, file size and whether the checksum holds — reading only
- * what it needs. Returns 0, or -1 after fail(). */
+ * what it needs. One "key: value" line each:
+ *   file: models/model.bin        format: bin        version: 1
+ *   vocab_size: 7  d_model: 4  n_heads: 2  d_hidden: 8  n_layers: 1  seq_len: 4
+ *   vocabulary: 7 words           parameters: 2,975,744
+ *   file size: 11,906,014 bytes   checksum: ok | MISMATCH | n/a (...)
+ *   optimizer state: no | yes (step 1,200, stage 0, epoch 3)
+ * A .bin whose checksum fails is still described (checksum: MISMATCH);
+ * a file whose structure is broken is an error. Returns 0, or -1 after
+ * fail(). */
 int model_file_info(const char *path, FILE *out);
 
 /* In-memory loaders used by model_load and by the fuzz targets: bytes/len is
- * the whole file, name is used in messages. */
+ * the whole file (it need not be NUL-terminated), name is used in messages.
+ * model_load_bin_buffer loads the optimizer state too when opt is not NULL
+ * (and then fails on a file without one). */
 int model_load_bin_buffer(Model *m, OptimizerState *opt, const char *name,
                           const unsigned char *bytes, size_t len);
 int model_load_json_buffer(Model *m, const char *name, const char *text, size_t len);
