@@ -23,6 +23,9 @@ BUILD    ?= build
 ifeq ($(OMP),1)
   CFLAGS  += -fopenmp
   LDFLAGS += -fopenmp
+else
+  CFLAGS   += -fopenmp-simd            # keep the `omp simd` loops vectorised
+  WARNINGS += -Wno-unknown-pragmas     # the serial build ignores the other omp pragmas
 endif
 
 ifeq ($(SANITIZE),1)
@@ -123,3 +126,11 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
 clean:
 	rm -rf build build-asan build-serial build-fuzz rustgpt
+
+# ---- stress ------------------------------------------------------------------
+# Big inputs, too big for every `make test`: 100 MB datasets (peak memory and
+# linear load time) and a 1 GB single line (tests/stress.sh; ~2.5 GB of
+# space under $TMPDIR).
+.PHONY: stress
+stress: rustgpt
+	sh tests/stress.sh ./rustgpt

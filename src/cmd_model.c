@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out)
 {
@@ -81,6 +82,22 @@ int cmd_generate(int argc, char **argv)
     return status;
 }
 
+/* For chat examples: how many answers greedy decoding reproduces exactly. */
+static int print_answer_accuracy(const Model *m, const TokenizedSet *set)
+{
+    Generator g;
+    if (generator_create(&g, m) != 0) return EXIT_RUNTIME;
+    size_t chats = 0, exact = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        int r = answer_reproduced(&g, set->ids + set->offsets[i], (int)(set->offsets[i + 1] - set->offsets[i]));
+        chats += r >= 0;
+        exact += r == 1;
+    }
+    if (chats) printf("answers exact %zu/%zu (%.1f%%)\n", exact, chats, 100.0 * exact / chats);
+    generator_free(&g);
+    return EXIT_OK;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL;
@@ -113,7 +130,7 @@ int cmd_eval(int argc, char **argv)
             printf("examples %zu\ntokens %zu\nunknown %zu\ncut %zu\nloss %.6f\nperplexity %.4f\n",
                    set.count, n_targets, set.n_unknown, set.n_cut, loss, exp(loss));
             trainer_free(&t);
-            rc = EXIT_OK;
+            rc = print_answer_accuracy(&m, &set);
         }
         tokenized_set_free(&set);
     }
@@ -151,6 +168,15 @@ int cmd_tokenize(int argc, char **argv)
 int cmd_info(int argc, char **argv)
 {
     if (argc != 2 || is_option(argv[1])) return usage_error("usage: rustgpt info FILE");
+    /* model_file_info() opens the file with fopen(), which would wait
+     * forever on a FIFO with no writer: say what the path is first. */
+    struct stat st;
+    if (stat(argv[1], &st) == 0 && !S_ISREG(st.st_mode)) {
+        const char *kind = S_ISDIR(st.st_mode) ? "is a directory, "
+                         : S_ISFIFO(st.st_mode) ? "is a pipe (FIFO), " : "";
+        fail("%s: %snot a regular file", argv[1], kind);
+        return EXIT_RUNTIME;
+    }
     return model_file_info(argv[1], stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 

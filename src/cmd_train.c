@@ -15,11 +15,13 @@
 #include "train_run.h"
 #include "util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -45,6 +47,7 @@ typedef struct {
     unsigned long long seed;
     const char *resume;
     char checkpoint_path[4200];
+    const char *log_path;
     FILE *log_file;
 } TrainArgs;
 
@@ -117,10 +120,7 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--val") == 0) { a->val_file = v; return 0; }
     if (strcmp(arg, "--resume") == 0) { a->resume = v; return 0; }
     if (strcmp(arg, "--checkpoint") == 0) { a->run.checkpoint = v; return 0; }
-    if (strcmp(arg, "--log") == 0) {
-        if (!(a->log_file = fopen(v, "w"))) return fail("%s: cannot write the log", v), EXIT_RUNTIME;
-        return 0;
-    }
+    if (strcmp(arg, "--log") == 0) { a->log_path = v; return 0; }
     if (strcmp(arg, "--lr-schedule") == 0) {
         if (strcmp(v, "constant") == 0) c->schedule = LR_CONSTANT;
         else if (strcmp(v, "cosine") == 0) c->schedule = LR_COSINE;
@@ -136,11 +136,46 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     return usage_error("train: unknown option '%s'", arg);
 }
 
+/* Do paths a and b name the same file (the same string, or an existing file
+ * reached two ways)? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0) return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The files this run writes (--out, --checkpoint, --log) must not be files it
+ * reads or each other: `--out data.json` would replace the training data
+ * with a model, and `--log` truncates its file as soon as it opens it. */
+static int check_overwrites(const TrainArgs *a)
+{
+    const char *writes[3] = { a->run.out, a->run.checkpoint, a->log_path };
+    const char *names[3] = { "--out", "--checkpoint", "--log" };
+    for (int w = 0; w < 3; w++) {
+        if (!writes[w]) continue;
+        for (int s = 0; s < a->run.n_stages; s++)
+            for (int f = 0; f < a->data[s].n_files; f++)
+                if (same_file(writes[w], a->data[s].files[f]))
+                    return usage_error("%s %s is also a data file; it would be overwritten",
+                                       names[w], writes[w]);
+        if (a->val_file && same_file(writes[w], a->val_file))
+            return usage_error("%s %s is also the --val file; it would be overwritten",
+                               names[w], writes[w]);
+        if (w == 2 && a->resume && same_file(a->log_path, a->resume))
+            return usage_error("--log %s is also the --resume checkpoint", a->log_path);
+        for (int v = 0; v < w; v++)
+            if (writes[v] && same_file(writes[w], writes[v]))
+                return usage_error("%s and %s name the same file %s", names[v], names[w], writes[w]);
+    }
+    return 0;
+}
+
 static int parse_train_args(int argc, char **argv, TrainArgs *a)
 {
     memset(a, 0, sizeof *a);
     a->config = config_default();
-    a->run.common = (StageOptions){ .epochs = 100, .batch = 1, .clip = 5.0f };
+    a->run.common = (StageOptions){ .epochs = 100, .batch = 8, .clip = 5.0f };
     a->run.out = DEFAULT_MODEL_PATH;
     a->run.stages = a->stages;
     a->seed = 42;
@@ -198,6 +233,9 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
     }
     if (model_format_of(a->run.checkpoint) != FORMAT_BIN)
         return usage_error("--checkpoint %s: checkpoints are .bin files", a->run.checkpoint);
+    if ((rc = check_overwrites(a)) != 0) return rc;
+    if (a->log_path && !(a->log_file = fopen(a->log_path, "w")))
+        return fail("%s: cannot write the log: %s", a->log_path, strerror(errno)), EXIT_RUNTIME;
     return 0;
 }
 
@@ -212,7 +250,10 @@ static int load_data(TrainArgs *a)
             if (data_load(&d->data, d->files[f]) != 0) { dataset_free(&shared_val); return -1; }
         if (a->val_file) {
             for (size_t i = 0; i < shared_val.count; i++)
-                if (dataset_add(&d->val, shared_val.texts[i], strlen(shared_val.texts[i])) != 0) return -1;
+                if (dataset_add(&d->val, shared_val.texts[i], strlen(shared_val.texts[i])) != 0) {
+                    dataset_free(&shared_val);
+                    return -1;
+                }
         } else {
             double fraction = a->val_split >= 0 ? a->val_split : (d->data.count >= 1000 ? 0.05 : 0.0);
             if (dataset_split(&d->data, fraction, a->seed + (uint64_t)s, &d->val) != 0) return -1;
@@ -280,6 +321,30 @@ static void print_summary(const TrainArgs *a, const Model *m, const TrainSummary
            m->config.vocab_size, a->run.save_best ? " (best validation)" : "");
 }
 
+/* Can path be written? Creating (and removing) the temporary file the save
+ * will use finds a read-only or missing directory, a directory in the way or
+ * a path under /proc before any time is spent training. */
+static int check_writable(const char *path)
+{
+    AtomicFile w;
+    if (atomic_open(&w, path) != 0) return -1;
+    atomic_abort(&w);
+    return 0;
+}
+
+/* The final save failed (disk full, say): rather than lose the run, write
+ * it as a checkpoint, which every command loads as a model. */
+static void keep_trained_model(const Trainer *t, const TrainArgs *a)
+{
+    char why[1024];
+    snprintf(why, sizeof why, "%s", last_error());
+    if (train_checkpoint(t, a->run.checkpoint) == 0)
+        fail("%.900s; the trained model is kept in %s (rustgpt convert %s %s writes it out)", why,
+             a->run.checkpoint, a->run.checkpoint, a->run.out);
+    else
+        fail("%.900s; the trained model could not be kept either", why);
+}
+
 int cmd_train(int argc, char **argv)
 {
     TrainArgs a;
@@ -299,7 +364,8 @@ int cmd_train(int argc, char **argv)
     Trainer t = { 0 };
     TrainSummary summary;
     rc = EXIT_RUNTIME;
-    if (load_data(&a) == 0 && prepare_model(&a, &m, &opt) == 0 && tokenize_stages(&a, &m) == 0 &&
+    if (check_writable(a.run.out) == 0 && check_writable(a.run.checkpoint) == 0 &&
+        load_data(&a) == 0 && prepare_model(&a, &m, &opt) == 0 && tokenize_stages(&a, &m) == 0 &&
         trainer_create(&t, &m, a.run.common.batch, a.seed) == 0 &&
         (!a.resume || train_resume(&t, &opt, &a.run) == 0)) {
         t.stop = &interrupted;
@@ -307,8 +373,10 @@ int cmd_train(int argc, char **argv)
         rc = train_run(&t, &a.run, &summary);
         signal(SIGINT, SIG_DFL);
         if (rc == EXIT_OK && !summary.stopped && !(a.run.save_best && !isnan(summary.best_val_loss)) &&
-            model_save(&m, a.run.out) != 0)
+            model_save(&m, a.run.out) != 0) {
+            keep_trained_model(&t, &a);
             rc = EXIT_RUNTIME;
+        }
         if (rc == EXIT_OK && !summary.stopped) print_summary(&a, &m, &summary);
     }
     trainer_free(&t);

@@ -1,5 +1,6 @@
 /*
- * generate.c — one row at a time through the model, with a KV cache.
+ * generate.c — one row at a time through the model, with a KV cache
+ * (docs/10-decoding.md).
  *
  * generator_feed() is model_forward() for a single new position t: the same
  * layers in the same order, but attention reads the keys and values of
@@ -132,15 +133,10 @@ int generate(Generator *g, const int *prompt, int n_prompt, const SamplingOption
 
 int answer_reproduced(Generator *g, const int *tokens, int n)
 {
-    const Vocab *vocab = &g->model->vocab;
-    int assistant = vocab_lookup(vocab, "Assistant", 9), colon = vocab_lookup(vocab, ":", 1);
-    int start = -1;
-    for (int i = n - 2; i >= 0 && start < 0; i--)
-        if (tokens[i] == assistant && tokens[i + 1] == colon) start = i + 2;
-    if (start < 0 || assistant < 0 || colon < 0) return -1;
-    /* Teacher forcing would hide a wrong token; greedy decoding must match
-     * every reference token in turn, which is the same as generating the
-     * whole answer and comparing it. */
+    int start = find_answer_start(&g->model->vocab, tokens, n);
+    if (start == 0) return -1;
+    /* Greedy decoding must produce every reference token in turn: the same
+     * as generating the whole answer and comparing it. */
     int V = g->model->config.vocab_size;
     generator_reset(g);
     for (int i = 0; i < start; i++) generator_feed(g, tokens[i]);

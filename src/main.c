@@ -21,6 +21,7 @@ static const char usage_text[] =
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
+    "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -28,8 +29,12 @@ static const char usage_text[] =
     "  --chat FILE       instruction-tuning data (stage 2, lr 1e-4)\n"
     "                    with neither and no DATA: the bundled data/ files\n"
     "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
-    "  --epochs N (100)  --lr X (per stage)  --batch N  --clip X (5.0)\n"
+    "  --epochs N (100)  --lr X (per stage)  --batch N (8)  --clip X (5.0)\n"
     "  --threads N  --seed N (42)  --out FILE (" DEFAULT_MODEL_PATH ")  -q, --quiet\n"
+    "  --val FILE  --val-split F (0.05 of stages with 1000+ examples)  --save-best\n"
+    "  --log FILE.csv  --lr-schedule constant|cosine  --warmup N  --weight-decay X\n"
+    "  --mask-prompt  --checkpoint FILE (OUT.ckpt.bin)  --checkpoint-every N\n"
+    "  --stop-after N  --resume FILE (run the same command again with it)\n"
     "\n"
     "sampling options (chat, generate):\n"
     "  --temperature T (0 = greedy)  --top-k K  --top-p P  --repeat-penalty R\n"
@@ -45,6 +50,7 @@ static const struct {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
+    { "explain", cmd_explain },
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /*
  * model.c — the model's parameters and its forward and backward passes
- * (docs/01-reading-order.md walks through this file).
+ * (docs/00-a-sentence.md runs it on one sentence; docs/07-backprop.md walks it).
  *
  * The parameter buffer is one allocation of model_param_count() floats, laid
  * out tensor after tensor in the order of model_tensor_info(), which is also
@@ -225,7 +225,7 @@ void activations_free(Activations *a)
     memset(a, 0, sizeof *a);
 }
 
-/* ---- forward ----------------------------------------------------------- */
+/* ---- forward (docs/00-a-sentence.md) ----------------------------------- */
 
 float model_forward(const Model *m, Activations *a, const int *ids, const int *targets,
                     int B, int T, int *n_targets)
@@ -264,7 +264,7 @@ float model_forward(const Model *m, Activations *a, const int *ids, const int *t
     return loss;
 }
 
-/* ---- backward ---------------------------------------------------------- */
+/* ---- backward (docs/07-backprop.md) ------------------------------------- */
 
 void model_backward(const Model *m, Activations *a, float *grads, const int *ids,
                     const int *targets)

@@ -12,7 +12,7 @@
  * Weights (named pointers into ONE contiguous float buffer — the parameters,
  * or their gradients, or an Adam moment, all with the same layout) and
  * Activations (everything the forward pass keeps for the backward pass).
- * docs/model.md draws the buffer layout.
+ * docs/07-backprop.md draws the buffer layout.
  */
 #ifndef RUSTGPT_MODEL_H
 #define RUSTGPT_MODEL_H

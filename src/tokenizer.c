@@ -1,8 +1,9 @@
 /*
  * tokenizer.c — text to token ids and back (DESIGN.md §3, contract in
- * tokenizer.h). It sits between the data files and the batches: training
- * text is split into words and punctuation, each piece is looked up in the
- * vocabulary, and generated ids are joined back into readable text.
+ * tokenizer.h, explained in docs/01-tokenizer.md). It sits between the data
+ * files and the batches: training text is split into words and punctuation,
+ * each piece is looked up in the vocabulary, and generated ids are joined
+ * back into readable text.
  *
  * Splitting is one pass over the bytes with a 256-entry class table (word,
  * space, punctuation, end), so encoding never allocates: a piece is a
@@ -449,4 +450,13 @@ size_t tokenizer_decode(const Vocab *vocab, const int *ids, int n, char *buf, si
     }
     if (cap > 0) buf[need < cap ? need : cap - 1] = '\0';
     return need;
+}
+
+int find_answer_start(const Vocab *vocab, const int *ids, int n)
+{
+    int assistant = vocab_lookup(vocab, "Assistant", 9), colon = vocab_lookup(vocab, ":", 1);
+    if (assistant < 0 || colon < 0) return 0;
+    for (int i = n - 2; i >= 0; i--)
+        if (ids[i] == assistant && ids[i + 1] == colon) return i + 2;
+    return 0;
 }

@@ -97,4 +97,9 @@ const char *tokenizer_separator(const Vocab *vocab, int prev, int next);
  * needs, not counting the NUL. */
 size_t tokenizer_decode(const Vocab *vocab, const int *ids, int n, char *buf, size_t cap);
 
+/* In a chat example "User : ... Assistant : answer </s>" as ids [n], the
+ * index just after the last "Assistant :" — where the answer starts — or 0
+ * when there is none. Used to mask prompts and to check answers. */
+int find_answer_start(const Vocab *vocab, const int *ids, int n);
+
 #endif

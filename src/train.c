@@ -58,15 +58,6 @@ void tokenized_set_free(TokenizedSet *set)
     memset(set, 0, sizeof *set);
 }
 
-int find_answer_start(const Vocab *vocab, const int *ids, int n)
-{
-    int assistant = vocab_lookup(vocab, "Assistant", 9), colon = vocab_lookup(vocab, ":", 1);
-    if (assistant < 0 || colon < 0) return 0;
-    for (int i = n - 2; i >= 0; i--)
-        if (ids[i] == assistant && ids[i + 1] == colon) return i + 2;
-    return 0;
-}
-
 int dataset_split(Dataset *ds, double fraction, uint64_t seed, Dataset *val)
 {
     memset(val, 0, sizeof *val);
@@ -145,7 +136,8 @@ void trainer_free(Trainer *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Lay examples out as inputs and next-token targets, padded to the longest:
+/* Lay examples out as inputs and next-token targets, padded to the longest
+ * (docs/09-training-loop.md draws a batch):
  *   tokens  The sky is blue . </s>
  *   ids     The sky is blue .          <pad> ...
  *   targets sky is  blue .   </s>      <pad> ...
@@ -173,13 +165,13 @@ static int fill_batch(Trainer *t, const TokenizedSet *set, const size_t *example
     return T;
 }
 
-/* Adam (Kingma & Ba) with bias correction, after clipping the global norm:
+/* Adam (Kingma & Ba) with bias correction, after clipping the global norm
+ * (docs/08-adam.md derives it):
  *   s = min(1, clip / ||g||),  g ← s g
  *   m ← β1 m + (1-β1) g,   v ← β2 v + (1-β2) g²
  *   θ ← θ - lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε) */
 static void adam_step(Trainer *t, float lr, float clip, float weight_decay, double norm)
 {
-    const Kernels *k = kernels();
     size_t n = t->model->n_params;
     t->step++;
     AdamStep s = {
@@ -189,7 +181,7 @@ static void adam_step(Trainer *t, float lr, float clip, float weight_decay, doub
         .weight_decay = weight_decay,
         .grad_scale = (clip > 0 && norm > clip) ? (float)(clip / norm) : 1.0f,
     };
-    k->adam_update(t->model->params, t->grads, t->adam_m, t->adam_v, n, s);
+    adam_update(t->model->params, t->grads, t->adam_m, t->adam_v, n, s);
 }
 
 float trainer_step(Trainer *t, const TokenizedSet *set, const size_t *examples, int n,
@@ -203,7 +195,7 @@ float trainer_step(Trainer *t, const TokenizedSet *set, const size_t *examples, 
     if (!isfinite(loss)) return loss;             /* leave the parameters as they were */
     vec_zero(t->grads, t->model->n_params);
     model_backward(t->model, &t->acts, t->grads, t->batch_ids, t->batch_targets);
-    double norm = sqrt(kernels()->sum_squares(t->grads, t->model->n_params));
+    double norm = sqrt(sum_squares(t->grads, t->model->n_params));
     t->last_grad_norm = (float)norm;
     if (!isfinite(norm)) return NAN;
     if (count > 0) adam_step(t, lr, opt->clip, opt->weight_decay, norm);

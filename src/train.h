@@ -28,10 +28,6 @@ typedef struct {
     size_t n_unknown;     /* tokens that became <unk> */
 } TokenizedSet;
 
-/* In a chat example "User : ... Assistant : answer </s>" as ids [n], the
- * index just after the last "Assistant :" — where the answer starts — or 0
- * when there is none. */
-int find_answer_start(const Vocab *vocab, const int *ids, int n);
 
 /* Encode every text of ds. An example of n tokens gives n-1 predictions;
  * examples longer than seq_len + 1 tokens are cut to that (counted in

@@ -1,12 +1,20 @@
 /*
  * kernels.h — the table of hot loops, one implementation per instruction set.
  *
- * Every layer calls the matrix module (tensor.h), which calls through the
- * active table here. The scalar table (kernels/scalar.c) is the readable
- * reference: each SIMD table beside it must compute the same thing and is
- * tested against it (tests/test_kernels.c). The table is chosen once at start
- * from what the CPU supports, or forced with RUSTGPT_KERNELS=scalar|avx2|avx512
- * (kernels/dispatch.c).
+ * Every layer calls the matrix module (tensor.h) or, for the row-wise loops,
+ * the active table here. The scalar table (kernels/scalar.c) is the readable
+ * reference: each SIMD table beside it (avx2.c, avx512.c, neon.c, all built
+ * from the shared loops of simd_matmul.h and simd_rows.h) computes the same
+ * thing and is tested against it (tests/test_kernels.c). The table is chosen
+ * once at start from what the CPU supports, or forced with
+ * RUSTGPT_KERNELS=scalar|avx2|avx512|neon (kernels/dispatch.c).
+ *
+ * A table entry is single-threaded and computes one slice of the work; the
+ * callers split the work across OpenMP threads so that each thread writes its
+ * own part of the output (kernels/parallel.c for the matrix products, the
+ * layers for the rest). Every output element is computed by the same
+ * sequence of operations whichever slice it falls in, so results do not
+ * depend on the number of threads.
  *
  * Conventions: matrices are row-major; a weight is [out_dim, in_dim] as in
  * PyTorch's nn.Linear; gradients accumulate (+=) so that a tensor used twice
@@ -16,6 +24,9 @@
 #define RUSTGPT_KERNELS_H
 
 #include <stddef.h>
+
+/* LayerNorm's epsilon (the same definition as layers/layers.h). */
+#define LAYERNORM_EPS 1e-5f
 
 /* One Adam step's scalar settings (bias corrections already folded in). */
 typedef struct {
@@ -31,19 +42,61 @@ typedef struct {
 typedef struct {
     const char *name;   /* "scalar", "avx2", "avx512", "neon" */
 
+    /* ---- the three products of a linear layer (tensor.h) ---------------- */
+
     /* out[r,o] = bias[o] + sum_i inp[r,i] * weight[o,i]       (bias may be NULL)
+     * for every row r < rows and the columns o_begin <= o < o_end only.
      * out [rows,out_dim], inp [rows,in_dim], weight [out_dim,in_dim] */
     void (*matmul_forward)(float *out, const float *inp, const float *weight,
-                           const float *bias, int rows, int in_dim, int out_dim);
+                           const float *bias, int rows, int in_dim, int out_dim,
+                           int o_begin, int o_end);
 
     /* dinp[r,i] += sum_o dout[r,o] * weight[o,i]      i.e. dinp += dout · W */
     void (*matmul_backward_input)(float *dinp, const float *dout, const float *weight,
                                   int rows, int in_dim, int out_dim);
 
     /* dweight[o,i] += sum_r dout[r,o] * inp[r,i]        i.e. dW += doutᵀ · inp
-     * dbias[o]     += sum_r dout[r,o]                   (dbias may be NULL) */
+     * dbias[o]     += sum_r dout[r,o]                   (dbias may be NULL)
+     * for the rows o_begin <= o < o_end of dweight only. */
     void (*matmul_backward_weight)(float *dweight, float *dbias, const float *dout,
-                                   const float *inp, int rows, int in_dim, int out_dim);
+                                   const float *inp, int rows, int in_dim, int out_dim,
+                                   int o_begin, int o_end);
+
+    /* ---- rows (layers/head.c, layers/layernorm.c) ----------------------- */
+
+    /* x [n] becomes softmax(x) in place; returns log sum_i exp(x_i), the
+     * log-normaliser that cross-entropy needs. */
+    float (*softmax)(float *x, int n);
+
+    /* layers/layernorm.c's forward and backward over N rows of width d
+     * (the math is there). Backward adds into dinp, dweight and dbias. */
+    void (*layernorm_forward)(float *out, float *mean, float *rstd, const float *inp,
+                              const float *weight, const float *bias, int N, int d);
+    void (*layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
+                               const float *inp, const float *weight, const float *mean,
+                               const float *rstd, int N, int d);
+
+    /* ---- one attention head (layers/attention.c has the math) ----------- */
+
+    /* Causal attention of one head over T positions: q, k, v [T,dh] with
+     * rows `stride` floats apart, out [T,dh] rows `out_stride` apart, probs
+     * [T,T] (row t: the softmax over s <= t, zeros after). */
+    void (*attention_forward)(float *out, float *probs, const float *q, const float *k,
+                              const float *v, int T, int dh, int stride, int out_stride);
+
+    /* Its backward: adds into dq, dk, dv [T,dh] (rows `stride` apart) given
+     * dout [T,dh] (rows `dout_stride` apart); scratch [T]. */
+    void (*attention_backward)(float *dq, float *dk, float *dv, float *scratch,
+                               const float *dout, const float *q, const float *k,
+                               const float *v, const float *probs,
+                               int T, int dh, int stride, int dout_stride);
+
+    /* One query q [dh] against n_keys cached keys and values (rows `stride`
+     * apart): out [dh] = sum_s softmax(q·k_s / sqrt(dh))_s v_s; scores [n_keys]. */
+    void (*attention_row)(float *out, float *scores, const float *q, const float *keys,
+                          const float *values, int n_keys, int dh, int stride);
+
+    /* ---- the optimiser (train.c) ---------------------------------------- */
 
     /* For each i < n, with g = grad[i] * s.grad_scale:
      *   m = b1 m + (1-b1) g;   v = b2 v + (1-b2) g²
@@ -53,6 +106,14 @@ typedef struct {
 
     /* sum_i x[i]², accumulated in double: the global gradient norm. */
     double (*sum_squares)(const float *x, size_t n);
+
+    /* ---- the yardstick (rustgpt bench) ---------------------------------- */
+
+    /* `rounds` rounds of independent multiply-adds on full vectors that
+     * never leave the registers: the FP32 peak of this instruction set on
+     * one core. Returns the floating-point operations done (2 per lane per
+     * multiply-add); *sink gets a value that depends on all of them. */
+    double (*fma_loop)(long rounds, float *sink);
 } Kernels;
 
 /* The active table (chosen on first use). */
@@ -63,5 +124,37 @@ int kernels_select(const char *name);
 int kernels_available(const Kernels **out, int max);
 
 extern const Kernels kernels_scalar;
+#if defined(__x86_64__)
+extern const Kernels kernels_avx2, kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const Kernels kernels_neon;
+#endif
+
+/* ---- threads (kernels/parallel.c) -------------------------------------- */
+
+/* How many OpenMP threads a parallel loop gets: omp_get_max_threads(), or 1
+ * in a serial build, inside a parallel region, or for a moment after a
+ * thread found the machine too busy to start on time (kernels/parallel.c).
+ * Every parallel loop of the hot path asks this (num_threads). */
+int kernel_threads(void);
+/* How many times that busy-machine fallback has happened (rustgpt bench). */
+long kernel_busy_fallbacks(void);
+
+/* The threaded forms of the table's matrix products and optimiser loops:
+ * they split the work into per-thread slices (by rows, by output columns or
+ * by fixed-size chunks) and run the active table on each. Small problems
+ * stay on one thread. tensor.h's entry points call these. */
+void parallel_matmul_forward(float *out, const float *inp, const float *weight,
+                             const float *bias, int rows, int in_dim, int out_dim);
+void parallel_matmul_backward_input(float *dinp, const float *dout, const float *weight,
+                                    int rows, int in_dim, int out_dim);
+void parallel_matmul_backward_weight(float *dweight, float *dbias, const float *dout,
+                                     const float *inp, int rows, int in_dim, int out_dim);
+void parallel_adam_update(float *param, const float *grad, float *m, float *v,
+                          size_t n, AdamStep s);
+/* Summed in fixed-size chunks combined in order: the same bits for any
+ * number of threads. */
+double parallel_sum_squares(const float *x, size_t n);
 
 #endif

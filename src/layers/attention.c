@@ -15,37 +15,25 @@
  * Right padding needs no extra mask: a real token never looks right.
  */
 #include "layers.h"
+#include "../kernels/kernels.h"
 
-#include <math.h>
-
-/* out [B,T,d], att_probs [B,h,T,T], qkv [B,T,3d] */
+/* out [B,T,d], att_probs [B,h,T,T], qkv [B,T,3d]
+ * Each (b, head) pair is independent and writes its own slices of out and
+ * att_probs, so the pairs are split across threads. The loops for one head
+ * are the kernel table's attention_forward (kernels/scalar.c is the plain
+ * version of the formulas above). */
 void attention_forward(float *out, float *att_probs, const float *qkv,
                        int B, int T, int d, int n_heads)
 {
+    const Kernels *k = kernels();
     int dh = d / n_heads;
-    float scale = 1.0f / sqrtf((float)dh);
-    #pragma omp parallel for collapse(2) schedule(static) if (B * n_heads >= 2 && T >= 8)
+    #pragma omp parallel for collapse(2) schedule(static) num_threads(kernel_threads()) if (B * n_heads >= 2 && T >= 8)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < n_heads; h++) {
-            for (int t = 0; t < T; t++) {
-                const float *q = qkv + ((size_t)b * T + t) * 3 * d + h * dh;
-                float *p = att_probs + (((size_t)b * n_heads + h) * T + t) * T;
-                for (int s = 0; s <= t; s++) {
-                    const float *k = qkv + ((size_t)b * T + s) * 3 * d + d + h * dh;
-                    float dot = 0.0f;
-                    for (int i = 0; i < dh; i++) dot += q[i] * k[i];
-                    p[s] = dot * scale;
-                }
-                softmax_row(p, t + 1);
-                for (int s = t + 1; s < T; s++) p[s] = 0.0f;
-
-                float *o = out + ((size_t)b * T + t) * d + h * dh;
-                for (int i = 0; i < dh; i++) o[i] = 0.0f;
-                for (int s = 0; s <= t; s++) {
-                    const float *v = qkv + ((size_t)b * T + s) * 3 * d + 2 * d + h * dh;
-                    for (int i = 0; i < dh; i++) o[i] += p[s] * v[i];
-                }
-            }
+            const float *q = qkv + (size_t)b * T * 3 * d + h * dh;
+            k->attention_forward(out + (size_t)b * T * d + h * dh,
+                                 att_probs + ((size_t)b * n_heads + h) * T * T,
+                                 q, q + d, q + 2 * d, T, dh, 3 * d, d);
         }
     }
 }
@@ -61,65 +49,29 @@ void attention_backward(float *dqkv, float *d_probs, const float *dout,
                         const float *qkv, const float *att_probs,
                         int B, int T, int d, int n_heads)
 {
+    const Kernels *k = kernels();
     int dh = d / n_heads;
-    float scale = 1.0f / sqrtf((float)dh);
-    #pragma omp parallel for collapse(2) schedule(static) if (B * n_heads >= 2 && T >= 8)
+    #pragma omp parallel for collapse(2) schedule(static) num_threads(kernel_threads()) if (B * n_heads >= 2 && T >= 8)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < n_heads; h++) {
-            float *dp = d_probs + ((size_t)b * n_heads + h) * T;
-            for (int t = 0; t < T; t++) {
-                const float *q = qkv + ((size_t)b * T + t) * 3 * d + h * dh;
-                float *dq = dqkv + ((size_t)b * T + t) * 3 * d + h * dh;
-                const float *p = att_probs + (((size_t)b * n_heads + h) * T + t) * T;
-                const float *g = dout + ((size_t)b * T + t) * d + h * dh;
-
-                float weighted = 0.0f;            /* Σ_j p[j] dp[j] */
-                for (int s = 0; s <= t; s++) {
-                    const float *v = qkv + ((size_t)b * T + s) * 3 * d + 2 * d + h * dh;
-                    float *dv = dqkv + ((size_t)b * T + s) * 3 * d + 2 * d + h * dh;
-                    float dot = 0.0f;
-                    for (int i = 0; i < dh; i++) {
-                        dot += g[i] * v[i];
-                        dv[i] += p[s] * g[i];
-                    }
-                    dp[s] = dot;
-                    weighted += p[s] * dot;
-                }
-                for (int s = 0; s <= t; s++) {
-                    float dscore = p[s] * (dp[s] - weighted) * scale;
-                    const float *k = qkv + ((size_t)b * T + s) * 3 * d + d + h * dh;
-                    float *dk = dqkv + ((size_t)b * T + s) * 3 * d + d + h * dh;
-                    for (int i = 0; i < dh; i++) {
-                        dq[i] += dscore * k[i];
-                        dk[i] += dscore * q[i];
-                    }
-                }
-            }
+            size_t at = (size_t)b * T * 3 * d + h * dh;
+            const float *q = qkv + at;
+            float *dq = dqkv + at;
+            k->attention_backward(dq, dq + d, dq + 2 * d, d_probs + ((size_t)b * n_heads + h) * T,
+                                  dout + (size_t)b * T * d + h * dh, q, q + d, q + 2 * d,
+                                  att_probs + ((size_t)b * n_heads + h) * T * T, T, dh, 3 * d, d);
         }
     }
 }
 
 /* Generation's single row: the query of the newest position against every
- * cached key and value (which include its own). */
+ * cached key and value (which include its own), head by head. */
 void attention_decode_row(float *out, float *scratch, const float *q, const float *keys,
                           const float *values, int n_keys, int stride, int d, int n_heads)
 {
+    const Kernels *k = kernels();
     int dh = d / n_heads;
-    float scale = 1.0f / sqrtf((float)dh);
-    for (int h = 0; h < n_heads; h++) {
-        const float *qh = q + h * dh;
-        for (int s = 0; s < n_keys; s++) {
-            const float *k = keys + (size_t)s * stride + h * dh;
-            float dot = 0.0f;
-            for (int i = 0; i < dh; i++) dot += qh[i] * k[i];
-            scratch[s] = dot * scale;
-        }
-        softmax_row(scratch, n_keys);
-        float *o = out + h * dh;
-        for (int i = 0; i < dh; i++) o[i] = 0.0f;
-        for (int s = 0; s < n_keys; s++) {
-            const float *v = values + (size_t)s * stride + h * dh;
-            for (int i = 0; i < dh; i++) o[i] += scratch[s] * v[i];
-        }
-    }
+    for (int h = 0; h < n_heads; h++)
+        k->attention_row(out + h * dh, scratch, q + h * dh, keys + h * dh, values + h * dh,
+                         n_keys, dh, stride);
 }

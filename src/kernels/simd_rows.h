@@ -1,0 +1,411 @@
+/*
+ * kernels/simd_rows.h — the row-wise hot loops (softmax, LayerNorm, one
+ * attention head, Adam) written once for every vector instruction set, like
+ * simd_matmul.h beside it: avx2.c, avx512.c and neon.c define the primitives
+ * and include both. Each function names the kernels/scalar.c entry it
+ * accelerates and computes the same formula; only the order of additions
+ * (vector partial sums) and the exp() (a polynomial, v_exp) differ.
+ *
+ * Attention with head width dh = 16 and T = 80 positions is many tiny
+ * products, so the loops are arranged to vectorise along the long axis:
+ * the scores q_t·k_s are computed RB query rows x VLEN keys at a time from a
+ * transposed copy of K (so one vector load serves RB broadcast FMAs and no
+ * horizontal sums are needed), and the weighted sums Σ_s p[s] v_s run along
+ * dh with RB rows of p broadcast against one row of V. The backward pass
+ * keeps the whole dscore matrix of the head in a per-thread scratch (T x T
+ * floats, 25 KB for T = 80, in L1), so that dq, dk and dv are three such
+ * register-blocked products instead of scattered read-modify-writes.
+ */
+
+/* Attention rows per register block: ATTN_ROWS accumulators in flight (the
+ * ISA file may set it: 16 where there are 32 vector registers). */
+#ifndef ATTN_ROWS
+#define ATTN_ROWS 8
+#endif
+enum { RB = ATTN_ROWS };
+
+/* Per-thread scratch of at least `floats` floats, NULL if it cannot be had
+ * (the caller then falls back to the scalar kernel). */
+static float *row_scratch(size_t floats)
+{
+    static _Thread_local float *buffer;
+    static _Thread_local size_t capacity;
+    if (floats > capacity) {
+        free(buffer);
+        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+        buffer = aligned_alloc(64, bytes);
+        capacity = buffer ? floats : 0;
+    }
+    return buffer;
+}
+
+/* ---- softmax (scalar.c: softmax) --------------------------------------- */
+
+/* x [n] becomes softmax(x); returns Σ exp(x - max), with max in *max_out. */
+static float softmax_in_place(float *x, int n, float *max_out)
+{
+    vfloat vmax = v_set1(-INFINITY), sum = v_zero();
+    int i;
+    for (i = 0; i + VLEN <= n; i += VLEN) vmax = v_max(vmax, v_load(x + i));
+    if (i < n) vmax = v_max(vmax, v_load_part_or(x + i, n - i, -INFINITY));
+    float max = v_reduce_max(vmax);
+    vfloat mv = v_set1(max);
+    for (i = 0; i + VLEN <= n; i += VLEN) {
+        vfloat e = v_exp(v_sub(v_load(x + i), mv));
+        v_store(x + i, e);
+        sum = v_add(sum, e);
+    }
+    if (i < n) {   /* the -inf padding becomes exp(-inf) = 0 */
+        vfloat e = v_exp(v_sub(v_load_part_or(x + i, n - i, -INFINITY), mv));
+        v_store_part(x + i, e, n - i);
+        sum = v_add(sum, e);
+    }
+    float total = v_reduce_add(sum);
+    vfloat inv = v_set1(1.0f / total);
+    for (i = 0; i + VLEN <= n; i += VLEN) v_store(x + i, v_mul(v_load(x + i), inv));
+    if (i < n) v_store_part(x + i, v_mul(v_load_part(x + i, n - i), inv), n - i);
+    *max_out = max;
+    return total;
+}
+
+static float simd_softmax(float *x, int n)
+{
+    float max, total = softmax_in_place(x, n, &max);
+    return max + logf(total);
+}
+
+/* ---- LayerNorm (scalar.c: layernorm_forward, layernorm_backward) ------- */
+
+static void simd_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                                   const float *weight, const float *bias, int N, int d)
+{
+    for (int r = 0; r < N; r++) {
+        const float *x = inp + (size_t)r * d;
+        float *y = out + (size_t)r * d;
+        vfloat sum = v_zero(), var = v_zero();
+        int i;
+        for (i = 0; i + VLEN <= d; i += VLEN) sum = v_add(sum, v_load(x + i));
+        if (i < d) sum = v_add(sum, v_load_part(x + i, d - i));
+        float mu = v_reduce_add(sum) / d;
+        vfloat shift = v_zero();     /* Σ (x - mu): 0 but for the rounding of sum */
+        vfloat mv = v_set1(mu);
+        for (i = 0; i + VLEN <= d; i += VLEN) shift = v_add(shift, v_sub(v_load(x + i), mv));
+        if (i < d) shift = v_add(shift, v_sub(v_load_part_or(x + i, d - i, mu), mv));
+        mu += v_reduce_add(shift) / d;
+        mv = v_set1(mu);
+        for (i = 0; i + VLEN <= d; i += VLEN) {
+            vfloat c = v_sub(v_load(x + i), mv);
+            var = v_fma(c, c, var);
+        }
+        if (i < d) {       /* padding with mu centres to 0 */
+            vfloat c = v_sub(v_load_part_or(x + i, d - i, mu), mv);
+            var = v_fma(c, c, var);
+        }
+        float s = 1.0f / sqrtf(v_reduce_add(var) / d + LAYERNORM_EPS);
+        vfloat sv = v_set1(s);
+        for (i = 0; i + VLEN <= d; i += VLEN)
+            v_store(y + i, v_fma(v_mul(v_sub(v_load(x + i), mv), sv), v_load(weight + i), v_load(bias + i)));
+        if (i < d) {
+            int n = d - i;
+            v_store_part(y + i, v_fma(v_mul(v_sub(v_load_part(x + i, n), mv), sv),
+                                      v_load_part(weight + i, n), v_load_part(bias + i, n)), n);
+        }
+        mean[r] = mu;
+        rstd[r] = s;
+    }
+}
+
+static void simd_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *weight, const float *mean,
+                                    const float *rstd, int N, int d)
+{
+    for (int r = 0; r < N; r++) {
+        const float *x = inp + (size_t)r * d, *g = dout + (size_t)r * d;
+        float *dx = dinp + (size_t)r * d;
+        vfloat mv = v_set1(mean[r]), sv = v_set1(rstd[r]);
+        vfloat dn_sum = v_zero(), dn_n_sum = v_zero();
+        /* padded lanes have g = 0 and x = mean (so n = 0, even for a huge
+         * mean): they add nothing anywhere */
+        for (int i = 0; i < d; i += VLEN) {
+            int n = d - i < VLEN ? d - i : VLEN;
+            vfloat xv = n == VLEN ? v_load(x + i) : v_load_part_or(x + i, n, mean[r]);
+            vfloat gv = n == VLEN ? v_load(g + i) : v_load_part(g + i, n);
+            vfloat wv = n == VLEN ? v_load(weight + i) : v_load_part(weight + i, n);
+            vfloat nv = v_mul(v_sub(xv, mv), sv), dn = v_mul(gv, wv);
+            dn_sum = v_add(dn_sum, dn);
+            dn_n_sum = v_fma(dn, nv, dn_n_sum);
+            if (n == VLEN) {
+                v_store(dweight + i, v_fma(gv, nv, v_load(dweight + i)));
+                v_store(dbias + i, v_add(v_load(dbias + i), gv));
+            } else {
+                v_store_part(dweight + i, v_fma(gv, nv, v_load_part(dweight + i, n)), n);
+                v_store_part(dbias + i, v_add(v_load_part(dbias + i, n), gv), n);
+            }
+        }
+        vfloat dn_mean = v_set1(v_reduce_add(dn_sum) / d), dn_n_mean = v_set1(v_reduce_add(dn_n_sum) / d);
+        for (int i = 0; i < d; i += VLEN) {
+            int n = d - i < VLEN ? d - i : VLEN;
+            vfloat xv = n == VLEN ? v_load(x + i) : v_load_part_or(x + i, n, mean[r]);
+            vfloat gv = n == VLEN ? v_load(g + i) : v_load_part(g + i, n);
+            vfloat wv = n == VLEN ? v_load(weight + i) : v_load_part(weight + i, n);
+            vfloat nv = v_mul(v_sub(xv, mv), sv);
+            vfloat term = v_sub(v_sub(v_mul(gv, wv), dn_mean), v_mul(nv, dn_n_mean));
+            if (n == VLEN) v_store(dx + i, v_fma(sv, term, v_load(dx + i)));
+            else v_store_part(dx + i, v_fma(sv, term, v_load_part(dx + i, n)), n);
+        }
+    }
+}
+
+/* ---- one attention head (scalar.c: attention_forward, _backward, _row) - */
+
+/* dst [rows_to][Tp] with dst[i][s] = src[s*stride + i] for s < T, 0 after. */
+static void transpose_head(float *dst, const float *src, int T, int dh, int stride, int Tp)
+{
+    for (int i = 0; i < dh; i++) {
+        float *row = dst + (size_t)i * Tp;
+        for (int s = 0; s < T; s++) row[s] = src[(size_t)s * stride + i];
+        for (int s = T; s < Tp; s++) row[s] = 0.0f;
+    }
+}
+
+/* Rows t0 .. t0+rb-1 of probs [T,T]: row t becomes the softmax of its first
+ * t+1 numbers, zeros after — simd_softmax without the log-normaliser, and
+ * phase by phase across the rows of the block (all maxima, then all
+ * exponentials, then all scalings), so that the horizontal reductions of
+ * different rows overlap instead of waiting for each other. */
+static void causal_softmax_rows(float *probs, int T, int t0, int rb)
+{
+    float max[RB], inv[RB];
+    for (int r = 0; r < rb; r++) {
+        const float *p = probs + (size_t)(t0 + r) * T;
+        int n = t0 + r + 1, s;
+        vfloat vmax = v_set1(-INFINITY);
+        for (s = 0; s + VLEN <= n; s += VLEN) vmax = v_max(vmax, v_load(p + s));
+        if (s < n) vmax = v_max(vmax, v_load_part_or(p + s, n - s, -INFINITY));
+        max[r] = v_reduce_max(vmax);
+    }
+    for (int r = 0; r < rb; r++) {
+        float *p = probs + (size_t)(t0 + r) * T;
+        int n = t0 + r + 1, s;
+        vfloat mv = v_set1(max[r]), sum = v_zero();
+        for (s = 0; s + VLEN <= n; s += VLEN) {
+            vfloat e = v_exp(v_sub(v_load(p + s), mv));
+            v_store(p + s, e);
+            sum = v_add(sum, e);
+        }
+        if (s < n) {   /* the -inf padding becomes exp(-inf) = 0 */
+            vfloat e = v_exp(v_sub(v_load_part_or(p + s, n - s, -INFINITY), mv));
+            v_store_part(p + s, e, n - s);
+            sum = v_add(sum, e);
+        }
+        inv[r] = v_reduce_add(sum);
+    }
+    for (int r = 0; r < rb; r++) {
+        float *p = probs + (size_t)(t0 + r) * T;
+        int n = t0 + r + 1, s;
+        vfloat iv = v_set1(1.0f / inv[r]);
+        for (s = 0; s + VLEN <= n; s += VLEN) v_store(p + s, v_mul(v_load(p + s), iv));
+        if (s < n) {       /* the last partial vector, then zeros to the end */
+            int m = T - s < VLEN ? T - s : VLEN;
+            v_store_part(p + s, v_mul(v_load_part(p + s, n - s), iv), m);
+            s += VLEN;
+        }
+        for (; s < T; s += VLEN) {
+            if (T - s >= VLEN) v_store(p + s, v_zero());
+            else v_store_part(p + s, v_zero(), T - s);
+        }
+    }
+}
+
+/* out[t0+r, j*VLEN..] = scale * Σ_i a[(t0+r)*a_stride + i] bt[i][j*VLEN..] for
+ * r < rb (a block of RB rows; rows past rb repeat the last valid row and are
+ * not stored), vectors j <= (t0+rb-1)/VLEN (the causal part), out rows ldo
+ * apart and at most width wide. */
+static void scores_block(float *out, long ldo, int width, const float *a, int a_stride,
+                         const float *bt, int Tp, int dh, int t0, int rb, float scale)
+{
+    const float *row[RB];
+    for (int r = 0; r < RB; r++) row[r] = a + (size_t)(t0 + (r < rb ? r : rb - 1)) * a_stride;
+    vfloat sv = v_set1(scale);
+    for (int j = 0; j * VLEN <= t0 + rb - 1; j++) {
+        vfloat acc[RB];
+        #pragma GCC unroll 16
+        for (int r = 0; r < RB; r++) acc[r] = v_zero();
+        for (int i = 0; i < dh; i++) {
+            vfloat kv = v_load(bt + (size_t)i * Tp + j * VLEN);
+            #pragma GCC unroll 16
+            for (int r = 0; r < RB; r++) acc[r] = v_fma(v_set1(row[r][i]), kv, acc[r]);
+        }
+        int n = width - j * VLEN < VLEN ? width - j * VLEN : VLEN;
+        #pragma GCC unroll 16
+        for (int r = 0; r < RB; r++) {     /* unrolled, so that acc stays in registers */
+            float *dst = out + (size_t)(t0 + r) * ldo + j * VLEN;
+            if (r >= rb) continue;
+            if (n == VLEN) v_store(dst, v_mul(acc[r], sv));
+            else v_store_part(dst, v_mul(acc[r], sv), n);
+        }
+    }
+}
+
+/* c[(m0+r)*c_stride + 0:dh] (+)= Σ_{k in [k_begin,k_end)} w(r,k) b[k*b_stride + 0:dh]
+ * for r < rb, with w(r,k) = w[(m0+r)*w_row + k*w_col] (rows past rb repeat
+ * the last valid one and are not stored). accumulate: start from c, else 0. */
+static void weighted_rows(float *c, int c_stride, const float *w, long w_row, long w_col,
+                          const float *b, int b_stride, int m0, int rb, int k_begin, int k_end,
+                          int dh, int accumulate)
+{
+    const float *wr[RB];
+    for (int r = 0; r < RB; r++) wr[r] = w + (m0 + (r < rb ? r : rb - 1)) * w_row;
+    for (int i = 0; i < dh; i += VLEN) {
+        int n = dh - i < VLEN ? dh - i : VLEN;
+        vfloat acc[RB];
+        #pragma GCC unroll 16
+        for (int r = 0; r < RB; r++) {
+            const float *src = c + (size_t)(m0 + (r < rb ? r : rb - 1)) * c_stride + i;
+            acc[r] = !accumulate ? v_zero() : n == VLEN ? v_load(src) : v_load_part(src, n);
+        }
+        for (int k = k_begin; k < k_end; k++) {
+            const float *src = b + (size_t)k * b_stride + i;
+            vfloat bv = n == VLEN ? v_load(src) : v_load_part(src, n);
+            #pragma GCC unroll 16
+            for (int r = 0; r < RB; r++) acc[r] = v_fma(v_set1(wr[r][k * w_col]), bv, acc[r]);
+        }
+        #pragma GCC unroll 16
+        for (int r = 0; r < RB; r++) {     /* unrolled, so that acc stays in registers */
+            float *dst = c + (size_t)(m0 + r) * c_stride + i;
+            if (r >= rb) continue;
+            if (n == VLEN) v_store(dst, acc[r]);
+            else v_store_part(dst, acc[r], n);
+        }
+    }
+}
+
+static void simd_attention_forward(float *out, float *probs, const float *q, const float *k,
+                                   const float *v, int T, int dh, int stride, int out_stride)
+{
+    int Tp = (T + 15) / 16 * 16;
+    float *kt = row_scratch((size_t)dh * Tp);
+    if (!kt) {
+        kernels_scalar.attention_forward(out, probs, q, k, v, T, dh, stride, out_stride);
+        return;
+    }
+    float scale = 1.0f / sqrtf((float)dh);
+    transpose_head(kt, k, T, dh, stride, Tp);
+    for (int t0 = 0; t0 < T; t0 += RB) {
+        int rb = T - t0 < RB ? T - t0 : RB;
+        scores_block(probs, T, T, q, stride, kt, Tp, dh, t0, rb, scale);
+        causal_softmax_rows(probs, T, t0, rb);
+        /* p[t][s] = 0 for s > t, so the block can run s up to its last row */
+        weighted_rows(out, out_stride, probs, T, 1, v, stride, t0, rb, 0, t0 + rb, dh, 0);
+    }
+}
+
+static void simd_attention_backward(float *dq, float *dk, float *dv, float *scratch,
+                                    const float *dout, const float *q, const float *k,
+                                    const float *v, const float *probs,
+                                    int T, int dh, int stride, int dout_stride)
+{
+    int Tp = (T + 15) / 16 * 16;
+    float *vt = row_scratch((size_t)dh * Tp + (size_t)T * Tp), *ds = vt + (size_t)dh * Tp;
+    if (!vt) {
+        kernels_scalar.attention_backward(dq, dk, dv, scratch, dout, q, k, v, probs,
+                                          T, dh, stride, dout_stride);
+        return;
+    }
+    float scale = 1.0f / sqrtf((float)dh);
+    transpose_head(vt, v, T, dh, stride, Tp);
+    /* dp[t][s] = dout_t · v_s, then in place
+     * dscore[t][s] = p[t][s] (dp[t][s] - Σ_j p[t][j] dp[t][j]) scale, 0 for s > t */
+    for (int t0 = 0; t0 < T; t0 += RB) {
+        int rb = T - t0 < RB ? T - t0 : RB;
+        scores_block(ds, Tp, Tp, dout, dout_stride, vt, Tp, dh, t0, rb, 1.0f);
+        for (int t = t0; t < t0 + rb; t++) {
+            const float *p = probs + (size_t)t * T;
+            float *row = ds + (size_t)t * Tp;
+            vfloat acc = v_zero();
+            int s, n = t + 1;
+            for (s = 0; s + VLEN <= n; s += VLEN) acc = v_fma(v_load(p + s), v_load(row + s), acc);
+            if (s < n) acc = v_fma(v_load_part(p + s, n - s), v_load_part(row + s, n - s), acc);
+            vfloat wv = v_set1(v_reduce_add(acc)), sv = v_set1(scale);
+            for (s = 0; s + VLEN <= n; s += VLEN)
+                v_store(row + s, v_mul(v_mul(v_load(p + s), v_sub(v_load(row + s), wv)), sv));
+            if (s < n) {   /* p is 0 past n, so the padded lanes store zeros */
+                v_store(row + s, v_mul(v_mul(v_load_part(p + s, n - s),
+                                             v_sub(v_load_part(row + s, n - s), wv)), sv));
+                s += VLEN;
+            }
+            for (; s < Tp; s += VLEN) v_store(row + s, v_zero());
+        }
+    }
+    for (int t0 = 0; t0 < T; t0 += RB) {
+        int rb = T - t0 < RB ? T - t0 : RB;
+        /* dq_t += Σ_{s<=t} dscore[t][s] k_s */
+        weighted_rows(dq, stride, ds, Tp, 1, k, stride, t0, rb, 0, t0 + rb, dh, 1);
+        /* dk_s += Σ_{t>=s} dscore[t][s] q_t,   dv_s += Σ_{t>=s} p[t][s] dout_t */
+        weighted_rows(dk, stride, ds, 1, Tp, q, stride, t0, rb, t0, T, dh, 1);
+        weighted_rows(dv, stride, probs, 1, T, dout, dout_stride, t0, rb, t0, T, dh, 1);
+    }
+}
+
+static void simd_attention_row(float *out, float *scores, const float *q, const float *keys,
+                               const float *values, int n_keys, int dh, int stride)
+{
+    float scale = 1.0f / sqrtf((float)dh);
+    for (int s = 0; s < n_keys; s++) {
+        const float *ks = keys + (size_t)s * stride;
+        vfloat acc = v_zero();
+        int i;
+        for (i = 0; i + VLEN <= dh; i += VLEN) acc = v_fma(v_load(q + i), v_load(ks + i), acc);
+        if (i < dh) acc = v_fma(v_load_part(q + i, dh - i), v_load_part(ks + i, dh - i), acc);
+        scores[s] = v_reduce_add(acc) * scale;
+    }
+    float max;
+    softmax_in_place(scores, n_keys, &max);
+    for (int i = 0; i < dh; i += VLEN) {
+        int n = dh - i < VLEN ? dh - i : VLEN;
+        vfloat acc0 = v_zero(), acc1 = v_zero();
+        int s = 0;
+        for (; s + 2 <= n_keys; s += 2) {
+            const float *v0 = values + (size_t)s * stride + i, *v1 = v0 + stride;
+            acc0 = v_fma(v_set1(scores[s]), n == VLEN ? v_load(v0) : v_load_part(v0, n), acc0);
+            acc1 = v_fma(v_set1(scores[s + 1]), n == VLEN ? v_load(v1) : v_load_part(v1, n), acc1);
+        }
+        if (s < n_keys) {
+            const float *v0 = values + (size_t)s * stride + i;
+            acc0 = v_fma(v_set1(scores[s]), n == VLEN ? v_load(v0) : v_load_part(v0, n), acc0);
+        }
+        if (n == VLEN) v_store(out + i, v_add(acc0, acc1));
+        else v_store_part(out + i, v_add(acc0, acc1), n);
+    }
+}
+
+/* ---- Adam (scalar.c: adam_update) ---------------------------------------- */
+
+static void simd_adam_update(float *param, const float *grad, float *m, float *v,
+                             size_t n, AdamStep s)
+{
+    vfloat b1 = v_set1(s.beta1), b2 = v_set1(s.beta2), one_b1 = v_set1(1.0f - s.beta1);
+    vfloat one_b2 = v_set1(1.0f - s.beta2), c1 = v_set1(s.correction1), c2 = v_set1(s.correction2);
+    vfloat lr = v_set1(s.lr), eps = v_set1(s.eps), wd = v_set1(s.weight_decay);
+    vfloat gs = v_set1(s.grad_scale);
+    for (size_t i = 0; i < n; i += VLEN) {
+        int len = n - i < VLEN ? (int)(n - i) : VLEN;
+        vfloat g, mv, vv, p;
+        if (len == VLEN) {
+            g = v_load(grad + i); mv = v_load(m + i); vv = v_load(v + i); p = v_load(param + i);
+        } else {
+            g = v_load_part(grad + i, len); mv = v_load_part(m + i, len);
+            vv = v_load_part(v + i, len); p = v_load_part(param + i, len);
+        }
+        g = v_mul(g, gs);
+        mv = v_add(v_mul(b1, mv), v_mul(one_b1, g));
+        vv = v_add(v_mul(b2, vv), v_mul(v_mul(one_b2, g), g));
+        vfloat step = v_div(v_mul(mv, c1), v_add(v_sqrt(v_mul(vv, c2)), eps));
+        p = v_sub(p, v_mul(lr, v_fma(wd, p, step)));
+        if (len == VLEN) {
+            v_store(m + i, mv); v_store(v + i, vv); v_store(param + i, p);
+        } else {
+            v_store_part(m + i, mv, len); v_store_part(v + i, vv, len); v_store_part(param + i, p, len);
+        }
+    }
+}
