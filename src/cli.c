@@ -33,12 +33,22 @@ const char *option_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* strtol and friends skip leading whitespace, and strtoull accepts a minus
+ * sign (" -1" would become 18446744073709551615): a number must start with a
+ * digit, or a sign where negatives make sense. */
+static int starts_like_a_number(const char *value, int allow_minus)
+{
+    char c = value[0];
+    if (c == '+' || (allow_minus && c == '-')) c = value[1];
+    return (c >= '0' && c <= '9') || c == '.';
+}
+
 int parse_int(const char *name, const char *value, long min, long max, int *out)
 {
     char *end;
     errno = 0;
     long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < min || v > max)
+    if (!starts_like_a_number(value, 1) || errno || end == value || *end || v < min || v > max)
         return usage_error("%s expects a whole number from %ld to %ld, got '%s'", name, min, max, value);
     *out = (int)v;
     return 0;
@@ -49,7 +59,7 @@ int parse_u64(const char *name, const char *value, unsigned long long *out)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(value, &end, 10);
-    if (errno || end == value || *end || value[0] == '-')
+    if (!starts_like_a_number(value, 0) || errno || end == value || *end)
         return usage_error("%s expects a non-negative whole number, got '%s'", name, value);
     *out = v;
     return 0;
@@ -60,7 +70,8 @@ int parse_float(const char *name, const char *value, double min, double max, flo
     char *end;
     errno = 0;
     double v = strtod(value, &end);
-    if (errno || end == value || *end || !isfinite(v) || v < min || v > max)
+    if (!starts_like_a_number(value, 1) || errno || end == value || *end || !isfinite(v) ||
+        v < min || v > max)
         return usage_error("%s expects a number from %g to %g, got '%s'", name, min, max, value);
     *out = (float)v;
     return 0;

@@ -14,7 +14,7 @@ static const char usage_text[] =
     "\n"
     "usage:\n"
     "  rustgpt train    [DATA ...] [--pretrain FILE] [--chat FILE] [options]\n"
-    "  rustgpt chat     [--model FILE] [sampling options]\n"
+    "  rustgpt chat     [--model FILE] [--history N|all (0)] [sampling options]\n"
     "  rustgpt generate --model FILE --prompt TEXT [sampling options]\n"
     "  rustgpt eval     --model FILE DATA ...\n"
     "  rustgpt tokenize --model FILE TEXT\n"
