@@ -310,12 +310,15 @@ static void print_summary(const TrainArgs *a, const Model *m, const TrainSummary
 {
     char params[32], tokens[32], steps[32];
     if (!a->run.common.quiet) {
-        printf("trained %zu examples: %s tokens in %s steps, %.1f s (%.0f tokens/s)\n", s->examples,
+        char rate[32];
+        printf("trained %zu examples: %s tokens in %s steps, %.1f s (%s tokens/s)\n", s->examples,
                with_commas(tokens, s->tokens), with_commas(steps, s->steps), s->seconds,
-               s->seconds > 0 ? s->tokens / s->seconds : 0.0);
-        printf("final loss %.4f (perplexity %.2f)", s->train_loss, exp(s->train_loss));
-        if (!isnan(s->val_loss)) printf(", validation %.4f (perplexity %.2f)", s->val_loss, exp(s->val_loss));
-        printf("\n");
+               with_commas(rate, s->seconds > 0 ? (unsigned long long)(s->tokens / s->seconds) : 0));
+        if (s->steps > 0) {     /* --epochs 0 saves the initial model: no loss to show */
+            printf("final loss %.4f (perplexity %.2f)", s->train_loss, exp(s->train_loss));
+            if (!isnan(s->val_loss)) printf(", validation %.4f (perplexity %.2f)", s->val_loss, exp(s->val_loss));
+            printf("\n");
+        }
     }
     printf("saved %s: %s parameters, vocabulary %d%s\n", a->run.out, with_commas(params, m->n_params),
            m->config.vocab_size, a->run.save_best ? " (best validation)" : "");
