@@ -95,18 +95,4 @@ static double simd_sum_squares(const float *x, size_t n)
     return sum;
 }
 
-const Kernels kernels_avx512 = {
-    .name = "avx512",
-    .matmul_forward = simd_matmul_forward,
-    .matmul_backward_input = simd_matmul_backward_input,
-    .matmul_backward_weight = simd_matmul_backward_weight,
-    .softmax = simd_softmax,
-    .layernorm_forward = simd_layernorm_forward,
-    .layernorm_backward = simd_layernorm_backward,
-    .attention_forward = simd_attention_forward,
-    .attention_backward = simd_attention_backward,
-    .attention_row = simd_attention_row,
-    .adam_update = simd_adam_update,
-    .sum_squares = simd_sum_squares,
-    .fma_loop = simd_fma_loop,
-};
+SIMD_KERNEL_TABLE(kernels_avx512, "avx512");

@@ -113,6 +113,16 @@ static void slice(int n, int parts, int part, int align, int *begin, int *end)
     *end = e < n ? e : n;
 }
 
+/* This thread's share [*begin, *end) of n rows, inside a parallel region. */
+static void my_slice(int n, int align, int *begin, int *end)
+{
+#ifdef _OPENMP
+    slice(n, omp_get_num_threads(), omp_get_thread_num(), align, begin, end);
+#else
+    slice(n, 1, 0, align, begin, end);
+#endif
+}
+
 /* ---- the products ------------------------------------------------------ */
 
 void parallel_matmul_forward(float *out, const float *inp, const float *weight,
@@ -131,13 +141,8 @@ void parallel_matmul_forward(float *out, const float *inp, const float *weight,
     #pragma omp parallel num_threads(n)
     {
         note_start(start);
-#ifdef _OPENMP
-        int team = omp_get_num_threads(), me = omp_get_thread_num();
-#else
-        int team = 1, me = 0;
-#endif
         int begin, end;
-        slice(by_columns ? out_dim : rows, team, me, align, &begin, &end);
+        my_slice(by_columns ? out_dim : rows, align, &begin, &end);
         if (begin < end && by_columns)
             k->matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
         else if (begin < end)
@@ -160,13 +165,8 @@ void parallel_matmul_backward_input(float *dinp, const float *dout, const float 
     #pragma omp parallel num_threads(n)
     {
         note_start(start);
-#ifdef _OPENMP
-        int team = omp_get_num_threads(), me = omp_get_thread_num();
-#else
-        int team = 1, me = 0;
-#endif
         int begin, end;
-        slice(rows, team, me, ROW_ALIGN, &begin, &end);
+        my_slice(rows, ROW_ALIGN, &begin, &end);
         if (begin < end)
             k->matmul_backward_input(dinp + (size_t)begin * in_dim, dout + (size_t)begin * out_dim,
                                      weight, end - begin, in_dim, out_dim);
@@ -187,13 +187,8 @@ void parallel_matmul_backward_weight(float *dweight, float *dbias, const float *
     #pragma omp parallel num_threads(n)
     {
         note_start(start);
-#ifdef _OPENMP
-        int team = omp_get_num_threads(), me = omp_get_thread_num();
-#else
-        int team = 1, me = 0;
-#endif
         int begin, end;
-        slice(out_dim, team, me, ROW_ALIGN, &begin, &end);
+        my_slice(out_dim, ROW_ALIGN, &begin, &end);
         if (begin < end)
             k->matmul_backward_weight(dweight, dbias, dout, inp, rows, in_dim, out_dim, begin, end);
     }

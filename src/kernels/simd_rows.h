@@ -409,3 +409,22 @@ static void simd_adam_update(float *param, const float *grad, float *m, float *v
         }
     }
 }
+
+/* The table an ISA file exports: every entry is the generic code above,
+ * compiled for that file's vector primitives. */
+#define SIMD_KERNEL_TABLE(symbol, isa_name)                   \
+    const Kernels symbol = {                                  \
+        .name = isa_name,                                     \
+        .matmul_forward = simd_matmul_forward,                \
+        .matmul_backward_input = simd_matmul_backward_input,  \
+        .matmul_backward_weight = simd_matmul_backward_weight,\
+        .softmax = simd_softmax,                              \
+        .layernorm_forward = simd_layernorm_forward,          \
+        .layernorm_backward = simd_layernorm_backward,        \
+        .attention_forward = simd_attention_forward,          \
+        .attention_backward = simd_attention_backward,        \
+        .attention_row = simd_attention_row,                  \
+        .adam_update = simd_adam_update,                      \
+        .sum_squares = simd_sum_squares,                      \
+        .fma_loop = simd_fma_loop,                            \
+    }
