@@ -79,7 +79,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(WARNINGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/librustgpt.a
+$(BUILD)/tests/%: tests/%.c tests/test.h tests/modelfile_fixture.h $(BUILD)/librustgpt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -Isrc -o $@ $< $(BUILD)/librustgpt.a $(LDFLAGS) $(LDLIBS)
 
