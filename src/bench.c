@@ -264,7 +264,7 @@ static double measure_tokenizer(const Bench *b, size_t *n_tokens)
 
 /* Peak RSS in MB of `rustgpt train --epochs 1 -q` on the bundled data, run
  * as a child (its own numbers, not this process's). -1 if it cannot run. */
-static double measure_training_rss(int *batch_out)
+static double measure_training_rss(void)
 {
     char dir[] = "/tmp/rustgpt-bench-XXXXXX", out[64];
     if (!mkdtemp(dir)) return -1;
@@ -287,7 +287,6 @@ static double measure_training_rss(int *batch_out)
     pid_t done = pid > 0 ? wait4(pid, &status, 0, &usage) : -1;
     unlink(out);
     rmdir(dir);
-    *batch_out = 1;   /* cmd_train.c's default --batch */
     if (done != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
     return usage.ru_maxrss / 1024.0;   /* Linux reports kilobytes */
 }
@@ -357,8 +356,7 @@ int cmd_bench(int argc, char **argv)
     int rc = parse_bench_args(argc, argv, &b);
     if (rc) return rc;
     /* First, while this process is small: the child's peak is its own. */
-    int rss_batch = 1;
-    double rss = measure_training_rss(&rss_batch);
+    double rss = measure_training_rss();
 #ifdef _OPENMP
     omp_set_num_threads(b.threads);
 #else
@@ -423,7 +421,7 @@ int cmd_bench(int argc, char **argv)
                               strlen(b.text) / 1048576.0, n_tokens);
     else printf("%12s   (needs the bundled data/)\n", "-");
     row_label("peak RSS, default training", "MB");
-    if (rss > 0) printf("%12.1f   (rustgpt train --epochs 1, batch %d)\n", rss, rss_batch);
+    if (rss > 0) printf("%12.1f   (rustgpt train --epochs 1, batch %d)\n", rss, DEFAULT_BATCH);
     else printf("%12s   (could not run rustgpt train on the bundled data/)\n", "-");
     printf("\nGFLOP/s counts the matrix and attention products of forward and backward (2 per\n"
            "multiply-add); %% of peak is against the register-only loop of the same path and\n"

@@ -17,6 +17,7 @@
 
 #define RUSTGPT_VERSION "0.1.0"
 #define DEFAULT_MODEL_PATH "models/model.bin"
+#define DEFAULT_BATCH 8            /* examples per Adam step: README says why */
 
 int cmd_train(int argc, char **argv);
 int cmd_chat(int argc, char **argv);

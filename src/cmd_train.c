@@ -175,7 +175,7 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
 {
     memset(a, 0, sizeof *a);
     a->config = config_default();
-    a->run.common = (StageOptions){ .epochs = 100, .batch = 8, .clip = 5.0f };
+    a->run.common = (StageOptions){ .epochs = 100, .batch = DEFAULT_BATCH, .clip = 5.0f };
     a->run.out = DEFAULT_MODEL_PATH;
     a->run.stages = a->stages;
     a->seed = 42;
