@@ -5,6 +5,7 @@
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (in build-asan/)
 #   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
+#   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #
 # The default build targets generic x86-64 / aarch64: SIMD kernels are compiled
@@ -59,7 +60,7 @@ FUZZ_DIR = build-fuzz
 $(BUILD)/kernels/avx2.o $(FUZZ_DIR)/kernels/avx2.o:     ISA = -mavx2 -mfma
 $(BUILD)/kernels/avx512.o $(FUZZ_DIR)/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 
-.PHONY: all test valgrind bench fuzz clean
+.PHONY: all test valgrind bench plot fuzz clean
 all: rustgpt
 
 ifeq ($(SANITIZE),1)
@@ -92,6 +93,13 @@ valgrind:
 
 bench: rustgpt
 	./rustgpt bench
+
+PNG ?= $(basename $(LOG)).png
+plot:
+	@[ -n "$(LOG)" ] || { echo "usage: make plot LOG=loss.csv [PNG=loss.png]"; exit 2; }
+	@command -v gnuplot > /dev/null || { echo "make plot needs gnuplot (apt-get install gnuplot-nox)"; exit 1; }
+	gnuplot -e "log='$(LOG)'; png='$(PNG)'" scripts/plot_loss.gp
+	@echo "wrote $(PNG)"
 
 # ---- fuzzing ---------------------------------------------------------------
 # Each tests/fuzz/fuzz_*.c is a libFuzzer target. They are built with clang,
