@@ -279,6 +279,29 @@ static int build_vocab(const TrainArgs *a, Vocab *vocab)
     return rc;
 }
 
+/* Training holds four floats per parameter (the weights, their gradients
+ * and Adam's two moments). A model whose share of that passes the machine's
+ * memory is refused before anything is allocated: with memory overcommit
+ * the allocations could all succeed, and the run would then be killed (or
+ * swap for hours) when it first touched them. */
+static int check_fits_in_memory(const ModelConfig *c)
+{
+#ifdef _SC_PHYS_PAGES
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return 0;
+    double have = (double)pages * (double)page_size;
+    double need = 16.0 * (double)model_param_count(c);
+    char params[32];
+    if (need > have)
+        return fail("a model of %s parameters needs %.1f GiB for training, more than this "
+                    "machine's %.1f GiB of memory (use a smaller --dim, --hidden or --layers)",
+                    with_commas(params, model_param_count(c)), need / 1073741824.0,
+                    have / 1073741824.0);
+#endif
+    (void)c;
+    return 0;
+}
+
 /* The model and where training stands: fresh from --seed, or the checkpoint. */
 static int prepare_model(TrainArgs *a, Model *m, OptimizerState *opt)
 {
@@ -286,7 +309,11 @@ static int prepare_model(TrainArgs *a, Model *m, OptimizerState *opt)
     Vocab vocab;
     if (build_vocab(a, &vocab) != 0) return -1;
     a->config.vocab_size = vocab.size;
-    if (model_create(m, &a->config) != 0) { vocab_free(&vocab); return -1; }
+    if (config_validate(&a->config) != 0 || check_fits_in_memory(&a->config) != 0 ||
+        model_create(m, &a->config) != 0) {
+        vocab_free(&vocab);
+        return -1;
+    }
     m->vocab = vocab;
     model_init_weights(m, a->seed);
     return 0;

@@ -16,7 +16,11 @@
  * the header as line 1 and every newline inside quoted fields.
  *
  * Every text must be valid UTF-8, not empty (not only whitespace) and at
- * most DATA_MAX_TEXT_BYTES long; a file must not be empty nor hold a NUL.
+ * most DATA_MAX_TEXT_BYTES long; a file must not be empty nor hold a NUL
+ * (nor a \u0000 escape in JSON). A JSON object must not give a key twice;
+ * no CSV field, in any column, may pass DATA_MAX_TEXT_BYTES.
+ *
+ * The format readers are data_json.c and data_csv.c (data_internal.h).
  */
 #ifndef RUSTGPT_DATA_H
 #define RUSTGPT_DATA_H

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,19 @@ static const struct {
     { "explain", cmd_explain },
 };
 
+/* Results that could not be written (a full disk behind `> file`) are an
+ * error too, or they would be lost without a word: stdout is flushed and
+ * checked before the status is final. */
+static int finish_output(int status)
+{
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == EXIT_OK) {
+        fprintf(stderr, "rustgpt: cannot write the output: %s\n", errno ? strerror(errno) : "write error");
+        return EXIT_RUNTIME;
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -63,12 +77,12 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
             (i == 1 && strcmp(argv[i], "help") == 0)) {
             fputs(usage_text, stdout);
-            return EXIT_OK;
+            return finish_output(EXIT_OK);
         }
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("rustgpt %s\n", RUSTGPT_VERSION);
-        return EXIT_OK;
+        return finish_output(EXIT_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
@@ -77,7 +91,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "rustgpt: %s\n", last_error());
             if (status == EXIT_USAGE) fprintf(stderr, "Try 'rustgpt --help'.\n");
         }
-        return status;
+        return finish_output(status);
     }
     fprintf(stderr, "rustgpt: unknown command '%s'\nTry 'rustgpt --help'.\n", argv[1]);
     return EXIT_USAGE;

@@ -79,7 +79,8 @@ int write_floats_le(FILE *fp, const float *src, size_t n, uint32_t *crc, const c
         size_t k = n - done < CHUNK ? n - done : CHUNK;
         floats_to_le(bytes, src + done, k);
         if (crc) *crc = crc32_update(*crc, bytes, 4 * k);
-        if (fwrite(bytes, 4, k, fp) != k) return fail("%s: write failed", path);
+        if (fwrite(bytes, 4, k, fp) != k)
+            return fail("%s: write failed: %s", path, strerror(errno ? errno : EIO));
         done += k;
     }
     return 0;

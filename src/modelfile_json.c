@@ -37,6 +37,7 @@
 #include "util.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -134,7 +135,7 @@ int json_write(const Model *m, FILE *fp, const char *path)
         offset += t.numel;
     }
     fputs("  }\n}\n", fp);
-    if (ferror(fp)) return fail("%s: write failed", path);
+    if (ferror(fp)) return fail("%s: write failed: %s", path, strerror(errno ? errno : EIO));
     return 0;
 }
 

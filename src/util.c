@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,22 +33,41 @@ const char *last_error(void) { return error_message; }
 
 /* ---- allocation -------------------------------------------------------- */
 
+/* "out of memory: could not allocate 48.1 GiB (51,620,937,796 bytes)": the
+ * size a person can judge at a glance, and the exact count. */
+static void fail_out_of_memory(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        fail("out of memory: %zu x %zu bytes is more than this machine can address", count, size);
+        return;
+    }
+    char exact[32];
+    size_t bytes = count * size;
+    with_commas(exact, bytes);
+    if (bytes < ((size_t)1 << 20))
+        fail("out of memory: could not allocate %s bytes", exact);
+    else if (bytes < ((size_t)1 << 30))
+        fail("out of memory: could not allocate %.1f MiB (%s bytes)", bytes / 1048576.0, exact);
+    else
+        fail("out of memory: could not allocate %.1f GiB (%s bytes)", bytes / 1073741824.0, exact);
+}
+
 void *xmalloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) {
-        fail("out of memory: %zu x %zu bytes overflows", count, size);
+        fail_out_of_memory(count, size);
         return NULL;
     }
     size_t bytes = count * size;
     void *p = malloc(bytes ? bytes : 1);
-    if (!p) fail("out of memory: could not allocate %zu bytes", count * size);
+    if (!p) fail_out_of_memory(count, size);
     return p;
 }
 
 void *xcalloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) fail("out of memory: could not allocate %zu x %zu bytes", count, size);
+    if (!p) fail_out_of_memory(count, size);
     return p;
 }
 
@@ -61,33 +81,70 @@ char *xstrdup(const char *s)
 
 /* ---- reading ----------------------------------------------------------- */
 
+/* What a path that is not a regular file is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode)) return "is a directory, ";
+    if (S_ISFIFO(mode)) return "is a pipe (FIFO), ";
+    if (S_ISCHR(mode)) return "is a character device, ";
+    if (S_ISBLK(mode)) return "is a block device, ";
+    if (S_ISSOCK(mode)) return "is a socket, ";
+    return "";
+}
+
+/* The file is opened non-blocking, so that a FIFO with no writer cannot
+ * hang us before fstat() says what it is; a regular file then reads as
+ * usual (O_NONBLOCK means nothing for it). The buffer starts at the size
+ * fstat() reports and doubles if the file turns out longer (files in /proc
+ * report size 0). */
 char *read_whole_file(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         fail("%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail("%s: not a regular file", path);
+    if (fstat(fd, &st) != 0) {
+        fail("%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail("%s: %snot a regular file", path, file_kind(st.st_mode));
+        close(fd);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size >= SIZE_MAX / 2) {
+        fail("%s: is too large to read (%lld bytes)", path, (long long)st.st_size);
         close(fd);
         return NULL;
     }
     size_t cap = (size_t)st.st_size + 1, used = 0;
     char *buf = xmalloc(cap, 1);
-    if (!buf) { close(fd); return NULL; }
+    if (!buf) {
+        char message[sizeof error_message];
+        memcpy(message, error_message, sizeof message);
+        fail("%s: cannot read it into memory: %s", path, message);
+        close(fd);
+        return NULL;
+    }
     for (;;) {
         if (used + 1 >= cap) {            /* the file grew while we read it */
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) { free(buf); close(fd); fail("%s: out of memory", path); return NULL; }
+            char *bigger = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                close(fd);
+                fail("%s: out of memory after reading %zu bytes", path, used);
+                return NULL;
+            }
             buf = bigger;
             cap *= 2;
         }
         ssize_t got = read(fd, buf + used, cap - 1 - used);
         if (got < 0) {
             if (errno == EINTR) continue;
-            fail("%s: read error: %s", path, strerror(errno));
+            fail("%s: read error after %zu bytes: %s", path, used, strerror(errno));
             free(buf);
             close(fd);
             return NULL;
@@ -125,6 +182,13 @@ static int make_parent_dirs(const char *path)
 int atomic_open(AtomicFile *w, const char *path)
 {
     memset(w, 0, sizeof *w);
+    /* Past the file-size limit (ulimit -f) a write fails with EFBIG, which
+     * atomic_commit reports; by default the kernel would kill us instead. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat existing;
+    int replacing = stat(path, &existing) == 0;
+    if (replacing && S_ISDIR(existing.st_mode))
+        return fail("%s: is a directory; give a file name to write", path);
     if (make_parent_dirs(path) != 0) return -1;
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash ? (size_t)(slash - path + 1) : 0;
@@ -142,7 +206,8 @@ int atomic_open(AtomicFile *w, const char *path)
         atomic_abort(w);
         return rc;
     }
-    fchmod(fd, 0644);
+    /* A replaced file keeps its permission bits. */
+    fchmod(fd, replacing && S_ISREG(existing.st_mode) ? (existing.st_mode & 07777) : 0644);
     w->fp = fdopen(fd, "wb");
     if (!w->fp) {
         close(fd);
@@ -153,10 +218,29 @@ int atomic_open(AtomicFile *w, const char *path)
     return 0;
 }
 
+/* fsync the directory holding path, so that the rename itself survives a
+ * power cut. Best effort: some file systems refuse to fsync a directory. */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 int atomic_commit(AtomicFile *w)
 {
     int rc = 0;
-    if (ferror(w->fp) || fflush(w->fp) != 0 || fsync(fileno(w->fp)) != 0)
+    /* fflush first: on a stream whose earlier write failed it tries again
+     * and leaves the reason (ENOSPC, EFBIG, EIO) in errno. */
+    errno = 0;
+    if (fflush(w->fp) != 0 || ferror(w->fp) || fsync(fileno(w->fp)) != 0)
         rc = fail("%s: write failed: %s", w->final_path, strerror(errno ? errno : EIO));
     if (fclose(w->fp) != 0 && rc == 0)
         rc = fail("%s: write failed: %s", w->final_path, strerror(errno));
@@ -167,6 +251,7 @@ int atomic_commit(AtomicFile *w)
         atomic_abort(w);
         return rc;
     }
+    sync_parent_dir(w->final_path);
     free(w->temp_path);
     free(w->final_path);
     memset(w, 0, sizeof *w);

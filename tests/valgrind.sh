@@ -31,6 +31,29 @@ check valgrind_generate_sampling $VG "$RUSTGPT" generate --model "$WORK/m.bin" -
     --temperature 0.8 --top-k 5 --top-p 0.9 --max-tokens 10
 check valgrind_eval $VG "$RUSTGPT" eval --model "$WORK/m.bin" "$WORK/tiny.json"
 check valgrind_convert $VG "$RUSTGPT" convert "$WORK/m.bin" "$WORK/m.safetensors"
-check valgrind_bad_data $VG sh -c "! \"$RUSTGPT\" train \"$WORK/missing.json\""
+# The error paths, where a half-built thing is most easily leaked: each must
+# fail with its own status (1 runtime, 2 usage) and a clean report (valgrind
+# itself exits 99 on an error or a leak).
+check_fails() {   # NAME STATUS CMD...
+    name=$1 want=$2
+    shift 2
+    "$@" > "$WORK/out" 2> "$WORK/err" < /dev/null
+    got=$?
+    if [ "$got" -eq "$want" ]; then
+        echo "PASS $name"; passed=$((passed + 1))
+    else
+        echo "FAIL $name (status $got, expected $want)"; sed 's/^/    /' "$WORK/err" | head -40
+        failed=$((failed + 1))
+    fi
+}
+printf '["fine", "also fine", 42]' > "$WORK/bad.json"
+printf 'text\nfine\n"never closed\n' > "$WORK/bad.csv"
+head -c 3000 "$WORK/m.bin" > "$WORK/cut.bin"
+check_fails valgrind_missing_data 1 $VG "$RUSTGPT" train "$WORK/missing.json" --out "$WORK/x.bin"
+check_fails valgrind_bad_json_entry 1 $VG "$RUSTGPT" train "$WORK/tiny.json" "$WORK/bad.json" --out "$WORK/x.bin"
+check_fails valgrind_bad_csv 1 $VG "$RUSTGPT" eval --model "$WORK/m.bin" "$WORK/bad.csv"
+check_fails valgrind_truncated_model 1 $VG "$RUSTGPT" generate --model "$WORK/cut.bin" --prompt hi
+check_fails valgrind_unwritable_out 1 $VG "$RUSTGPT" convert "$WORK/m.bin" /proc/self/m.json
+check_fails valgrind_usage_error 2 $VG "$RUSTGPT" train "$WORK/tiny.json" --dim 10 --heads 3
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
