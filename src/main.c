@@ -4,6 +4,7 @@
  * lives in its own file (cmd_train.c, cmd_model.c, chat.c, bench.c).
  */
 #include "cli.h"
+#include "kernels/kernels.h"
 #include "util.h"
 
 #include <errno.h>
@@ -56,9 +57,11 @@ static const struct {
 
 /* Results that could not be written (a full disk behind `> file`) are an
  * error too, or they would be lost without a word: stdout is flushed and
- * checked before the status is final. */
+ * checked before the status is final. The kernels' scratch is freed here,
+ * so that valgrind sees every allocation returned. */
 static int finish_output(int status)
 {
+    kernels_release_scratch();
     errno = 0;
     if ((fflush(stdout) != 0 || ferror(stdout)) && status == EXIT_OK) {
         fprintf(stderr, "rustgpt: cannot write the output: %s\n", errno ? strerror(errno) : "write error");

@@ -114,6 +114,10 @@ typedef struct {
      * one core. Returns the floating-point operations done (2 per lane per
      * multiply-add); *sink gets a value that depends on all of them. */
     double (*fma_loop)(long rounds, float *sink);
+
+    /* Free the calling thread's scratch buffers (packing, attention rows);
+     * NULL where the table keeps none. */
+    void (*release_scratch)(void);
 } Kernels;
 
 /* The active table (chosen on first use). */
@@ -138,6 +142,10 @@ extern const Kernels kernels_neon;
  * thread found the machine too busy to start on time (kernels/parallel.c).
  * Every parallel loop of the hot path asks this (num_threads). */
 int kernel_threads(void);
+
+/* Before the program ends: every thread of the pool frees its scratch, so
+ * that a memory checker sees nothing left behind. */
+void kernels_release_scratch(void);
 /* How many times that busy-machine fallback has happened (rustgpt bench). */
 long kernel_busy_fallbacks(void);
 

@@ -229,3 +229,15 @@ double parallel_sum_squares(const float *x, size_t n)
     for (long c = 0; c < chunks; c++) sum += partial[c];
     return sum;
 }
+
+void kernels_release_scratch(void)
+{
+    const Kernels *k = kernels();
+    if (!k->release_scratch) return;
+    /* The pool's threads are reused from region to region, so one region
+     * as wide as the pool reaches every thread that ever allocated. */
+#ifdef _OPENMP
+    #pragma omp parallel num_threads(omp_get_max_threads())
+#endif
+    k->release_scratch();
+}

@@ -47,11 +47,12 @@ enum {
 /* The per-thread packing buffer: KC x NC floats of B, then KC x MR of A
  * (64-byte aligned). NULL if it cannot be allocated; the caller then falls
  * back to the scalar kernel. */
+static _Thread_local float *pack_scratch;
+
 static float *pack_buffer(void)
 {
-    static _Thread_local float *buffer;
-    if (!buffer) buffer = aligned_alloc(64, ((size_t)KC * NC + (size_t)KC * MR) * sizeof(float));
-    return buffer;
+    if (!pack_scratch) pack_scratch = aligned_alloc(64, ((size_t)KC * NC + (size_t)KC * MR) * sizeof(float));
+    return pack_scratch;
 }
 
 /* C[m, 0:nr] for m < mr from A(m,k) = a[m*a_row + k*a_col], k < kc, and the

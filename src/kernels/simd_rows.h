@@ -26,17 +26,18 @@ enum { RB = ATTN_ROWS };
 
 /* Per-thread scratch of at least `floats` floats, NULL if it cannot be had
  * (the caller then falls back to the scalar kernel). */
+static _Thread_local float *row_scratch_buffer;
+static _Thread_local size_t row_scratch_capacity;
+
 static float *row_scratch(size_t floats)
 {
-    static _Thread_local float *buffer;
-    static _Thread_local size_t capacity;
-    if (floats > capacity) {
-        free(buffer);
+    if (floats > row_scratch_capacity) {
+        free(row_scratch_buffer);
         size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-        buffer = aligned_alloc(64, bytes);
-        capacity = buffer ? floats : 0;
+        row_scratch_buffer = aligned_alloc(64, bytes);
+        row_scratch_capacity = row_scratch_buffer ? floats : 0;
     }
-    return buffer;
+    return row_scratch_buffer;
 }
 
 /* ---- softmax (scalar.c: softmax) --------------------------------------- */
@@ -410,6 +411,16 @@ static void simd_adam_update(float *param, const float *grad, float *m, float *v
     }
 }
 
+/* This thread's scratch, from both files, back to the allocator. */
+static void simd_release_scratch(void)
+{
+    free(row_scratch_buffer);
+    row_scratch_buffer = NULL;
+    row_scratch_capacity = 0;
+    free(pack_scratch);
+    pack_scratch = NULL;
+}
+
 /* The table an ISA file exports: every entry is the generic code above,
  * compiled for that file's vector primitives. */
 #define SIMD_KERNEL_TABLE(symbol, isa_name)                   \
@@ -427,4 +438,5 @@ static void simd_adam_update(float *param, const float *grad, float *m, float *v
         .adam_update = simd_adam_update,                      \
         .sum_squares = simd_sum_squares,                      \
         .fma_loop = simd_fma_loop,                            \
+        .release_scratch = simd_release_scratch,              \
     }
