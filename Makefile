@@ -80,7 +80,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(WARNINGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c tests/test.h tests/modelfile_fixture.h $(BUILD)/librustgpt.a
+$(BUILD)/tests/%: tests/%.c tests/test.h tests/modelfile_fixture.h tests/tiny_model.h $(BUILD)/librustgpt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -Isrc -o $@ $< $(BUILD)/librustgpt.a $(LDFLAGS) $(LDLIBS)
 

@@ -7,7 +7,7 @@
  * the slash commands and the transcript. tests/cli/chat.sh and
  * chat_pty.sh run the same through the command line and a terminal.
  */
-#include "test.h"
+#include "tiny_model.h"
 #include "chat.h"
 #include "generate.h"
 #include "model.h"
@@ -17,28 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const words[] = { "<pad>", "<unk>", "</s>", ":", "Assistant", "User",
-                                     "a", "b", "c", "d", "e", "f" };
-enum { V = 12 };
-
 static int id_of(const Model *m, const char *word)
 {
     return vocab_lookup(&m->vocab, word, strlen(word));
-}
-
-/* A random model with sharp predictions; with never_ends, </s> is never
- * predicted, so answers run until a limit. */
-static void tiny_model(Model *m, int seq_len, int never_ends)
-{
-    ModelConfig c = { .vocab_size = V, .d_model = 16, .n_heads = 4, .d_hidden = 24,
-                      .n_layers = 2, .seq_len = seq_len };
-    CHECK(model_create(m, &c) == 0);
-    CHECK(vocab_from_words(&m->vocab, words, V) == 0);
-    model_init_weights(m, 5);
-    Rng rng;
-    rng_seed(&rng, 9);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] += (rng_uniform(&rng) - 0.5f) * 0.5f;
-    if (never_ends) m->w.head_b[TOKEN_EOS] = -1e4f;
 }
 
 /* ---- the chat session ---------------------------------------------------- */
