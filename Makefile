@@ -9,13 +9,13 @@
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #
 # The default build targets generic x86-64 / aarch64: SIMD kernels are compiled
-# with per-file target flags and chosen at run time (src/kernels/dispatch.c).
+# with per-file target flags and chosen at run time (src/core/kernels/dispatch.c).
 
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
 LDLIBS   += -lcjson -lcsv -lm
 OMP      ?= 1
 SANITIZE ?= 0
@@ -44,23 +44,29 @@ endif
 
 ARCH := $(shell uname -m)
 
-LIB_SRC  := $(sort $(filter-out src/main.c, $(wildcard src/*.c src/layers/*.c src/kernels/*.c)))
+# The library is every .c under src/ but the command line (src/cli/); the
+# CLI's own files, main.c apart, form a second archive that tests can link.
+ALL_SRC  := $(sort $(shell find src -name '*.c'))
+HEADERS  := $(shell find src include -name '*.h' 2>/dev/null)
+LIB_SRC  := $(filter-out src/cli/%, $(ALL_SRC))
+CLI_SRC  := $(filter-out src/cli/main.c, $(filter src/cli/%, $(ALL_SRC)))
 ifneq ($(ARCH),x86_64)
-  LIB_SRC := $(filter-out src/kernels/avx2.c src/kernels/avx512.c, $(LIB_SRC))
+  LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c, $(LIB_SRC))
 endif
 ifneq ($(ARCH),aarch64)
-  LIB_SRC := $(filter-out src/kernels/neon.c, $(LIB_SRC))
+  LIB_SRC := $(filter-out src/core/kernels/neon.c, $(LIB_SRC))
 endif
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 # Per-file instruction sets for the SIMD kernels (this build and the fuzz build).
 FUZZ_DIR = build-fuzz
-$(BUILD)/kernels/avx2.o $(FUZZ_DIR)/kernels/avx2.o:     ISA = -mavx2 -mfma
-$(BUILD)/kernels/avx512.o $(FUZZ_DIR)/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
+$(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -mfma
+$(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 
-.PHONY: all test valgrind bench plot fuzz clean
+.PHONY: all test valgrind bench plot fuzz clean interop-deps
 all: rustgpt
 
 ifeq ($(SANITIZE),1)
@@ -70,21 +76,32 @@ endif
 rustgpt: $(BUILD)/rustgpt
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
-$(BUILD)/rustgpt: $(BUILD)/main.o $(BUILD)/librustgpt.a
+$(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h src/*/*.h)
+$(BUILD)/libcli.a: $(CLI_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA) $(WARNINGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c tests/test.h tests/modelfile_fixture.h tests/tiny_model.h $(BUILD)/librustgpt.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -Isrc -o $@ $< $(BUILD)/librustgpt.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< $(BUILD)/libcli.a $(BUILD)/librustgpt.a $(LDFLAGS) $(LDLIBS)
 
-test: $(BUILD)/rustgpt $(TEST_BIN)
+# The npm packages of the interop tests (tests/interop/package.json, pinned by
+# its package-lock.json) go into tests/interop/node_modules, once.
+INTEROP_STAMP = tests/interop/node_modules/.installed
+interop-deps: $(INTEROP_STAMP)
+$(INTEROP_STAMP): tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm install --omit=optional --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP)
 	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) sh tests/run.sh
 
 valgrind:
@@ -118,7 +135,7 @@ FUZZ_CFLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
 FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(FUZZ_DIR)/%.o)
 
-$(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h src/*/*.h)
+$(FUZZ_DIR)/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(ISA) -c -o $@ $<
 
@@ -126,7 +143,7 @@ $(FUZZ_DIR)/librustgpt.a: $(FUZZ_OBJ)
 	$(AR) rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/librustgpt.a
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< \
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_DIR)/librustgpt.a $(LDLIBS)
 
 fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))

@@ -6,8 +6,8 @@
  */
 #ifndef RUSTGPT_MODELFILE_FIXTURE_H
 #define RUSTGPT_MODELFILE_FIXTURE_H
-#include "modelfile.h"
-#include "util.h"
+#include "formats/modelfile.h"
+#include "core/util.h"
 #include "test.h"
 
 #include <cjson/cJSON.h>

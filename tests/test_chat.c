@@ -8,10 +8,10 @@
  * chat_pty.sh run the same through the command line and a terminal.
  */
 #include "tiny_model.h"
-#include "chat.h"
-#include "generate.h"
-#include "model.h"
-#include "tokenizer.h"
+#include "cli/chat.h"
+#include "infer/generate.h"
+#include "archs/gpt.h"
+#include "tokenizers/word.h"
 
 #include <stdlib.h>
 #include <string.h>

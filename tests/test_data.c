@@ -1,14 +1,14 @@
 /*
- * test_data.c — loading training data (src/data.c). Every accepted shape of
+ * test_data.c — loading training data (src/train/data.c). Every accepted shape of
  * JSON and CSV loads into the expected texts, each ending in exactly one
  * "</s>"; every kind of bad file is rejected with a one-line message naming
  * the file and the place, and leaves the dataset exactly as it was. Most
  * cases go through data_load_buffer(); the ones about real files (missing,
  * a directory, reading from disk) write fixtures into a mkdtemp() directory.
  */
-#include "data.h"
+#include "train/data.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

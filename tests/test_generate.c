@@ -4,8 +4,8 @@
  * the sampler's options do what sampler.h documents.
  */
 #include "test.h"
-#include "generate.h"
-#include "model.h"
+#include "infer/generate.h"
+#include "archs/gpt.h"
 
 #include <stdlib.h>
 #include <string.h>

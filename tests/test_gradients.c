@@ -12,10 +12,10 @@
  * errors of order 1 and fail loudly.
  */
 #include "test.h"
-#include "layers/layers.h"
-#include "model.h"
-#include "tensor.h"
-#include "util.h"
+#include "archs/layers/layers.h"
+#include "archs/gpt.h"
+#include "core/tensor.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -19,12 +19,12 @@
  * Regression inputs found by the fuzzers live in tests/fuzz/corpus/ and are
  * replayed by tests/cli/hostile.sh through the fuzz targets' loaders.
  */
-#include "data.h"
-#include "kernels/kernels.h"
-#include "layers/layers.h"
+#include "train/data.h"
+#include "core/kernels/kernels.h"
+#include "archs/layers/layers.h"
 #include "test.h"
-#include "tokenizer.h"
-#include "util.h"
+#include "tokenizers/word.h"
+#include "core/util.h"
 
 #include <fcntl.h>
 #include <float.h>

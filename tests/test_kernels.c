@@ -16,11 +16,11 @@
  * (tests/cli/kernels.sh uses it to skip what the CPU lacks).
  */
 #include "test.h"
-#include "kernels/kernels.h"
-#include "layers/layers.h"
-#include "model.h"
-#include "tensor.h"
-#include "util.h"
+#include "core/kernels/kernels.h"
+#include "archs/layers/layers.h"
+#include "archs/gpt.h"
+#include "core/tensor.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

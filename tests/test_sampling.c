@@ -7,9 +7,9 @@
  * test_chat.c the chat conversation.
  */
 #include "tiny_model.h"
-#include "generate.h"
-#include "model.h"
-#include "tokenizer.h"
+#include "infer/generate.h"
+#include "archs/gpt.h"
+#include "tokenizers/word.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,12 +1,12 @@
 /*
- * test_tokenizer.c — the word-level tokenizer (src/tokenizer.c): how text is
+ * test_tokenizer.c — the word-level tokenizer (src/tokenizers/word.c): how text is
  * split into pieces, how the vocabulary is built and checked, encoding with
  * <unk>, and decoding back to text with punctuation attached the way a reader
  * expects. Each test name says the behaviour it protects.
  */
 #include "test.h"
-#include "tokenizer.h"
-#include "util.h"
+#include "tokenizers/word.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <stdio.h>

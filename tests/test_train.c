@@ -4,10 +4,10 @@
  * handful of sentences.
  */
 #include "test.h"
-#include "data.h"
-#include "generate.h"
-#include "tensor.h"
-#include "train.h"
+#include "train/data.h"
+#include "infer/generate.h"
+#include "core/tensor.h"
+#include "train/train.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * that is not finite with a usable checkpoint.
  */
 #include "test.h"
-#include "train_run.h"
+#include "train/train_run.h"
 
 #include <stdlib.h>
 #include <string.h>

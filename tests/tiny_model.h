@@ -7,9 +7,9 @@
 #define RUSTGPT_TINY_MODEL_H
 
 #include "test.h"
-#include "model.h"
-#include "tokenizer.h"
-#include "util.h"
+#include "archs/gpt.h"
+#include "tokenizers/word.h"
+#include "core/util.h"
 
 static const char *const words[] = { "<pad>", "<unk>", "</s>", ":", "Assistant", "User",
                                      "a", "b", "c", "d", "e", "f" };

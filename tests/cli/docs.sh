@@ -5,11 +5,11 @@
 # and per quoted block:
 #
 #   1. A function is named in an inline code span with parentheses,
-#      `layernorm_backward()`, or with its file, `src/layers/layernorm.c:
+#      `layernorm_backward()`, or with its file, `src/archs/layers/layernorm.c:
 #      layernorm_backward()`. The function must be defined in src/ (in that
 #      file, when one is given). Fenced code blocks are not checked: the
 #      formulas in them use exp() and friends freely.
-#   2. A path in a code span (`src/model.c`, `tests/cli/docs.sh`,
+#   2. A path in a code span (`src/archs/gpt.c`, `tests/cli/docs.sh`,
 #      `data/chat.json`) must exist, and a link to another chapter
 #      ([..](04-attention.md)) must point to a file in docs/.
 #   3. A fenced block whose info string is `text explain:NAME` quotes the

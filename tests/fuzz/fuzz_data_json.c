@@ -1,8 +1,8 @@
 /*
  * fuzz_data_json.c — libFuzzer target: arbitrary bytes as a JSON training
- * data file (src/data.c). Every text that loads must end in "</s>".
+ * data file (src/train/data.c). Every text that loads must end in "</s>".
  */
-#include "data.h"
+#include "train/data.h"
 
 #include <stdint.h>
 #include <stdlib.h>

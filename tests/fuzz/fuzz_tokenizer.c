@@ -6,7 +6,7 @@
  * not depend on the buffer size, and decode's length does not depend on
  * the capacity given.
  */
-#include "tokenizer.h"
+#include "tokenizers/word.h"
 
 #include <stdint.h>
 #include <stdlib.h>

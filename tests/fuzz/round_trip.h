@@ -6,8 +6,8 @@
 #ifndef RUSTGPT_FUZZ_ROUND_TRIP_H
 #define RUSTGPT_FUZZ_ROUND_TRIP_H
 
-#include "modelfile.h"
-#include "modelfile_internal.h"
+#include "formats/modelfile.h"
+#include "formats/modelfile_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,194 @@
+/*
+ * cmd_model.c — the commands that use a saved model: generate, eval,
+ * tokenize, info and convert.
+ */
+#include "cli/cli.h"
+#include "train/data.h"
+#include "infer/generate.h"
+#include "formats/modelfile.h"
+#include "train/train.h"
+#include "core/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out)
+{
+    p->vocab = vocab;
+    p->out = out;
+    detokenizer_init(&p->detok);
+}
+
+int print_token(int token, void *printer)
+{
+    TokenPrinter *p = printer;
+    if (token == TOKEN_EOS || token == TOKEN_PAD) return 0;
+    fputs(detokenizer_next(&p->detok, p->vocab, token), p->out);
+    fputs(tokenizer_piece(p->vocab, token), p->out);
+    fflush(p->out);
+    return 0;
+}
+
+/* Encode text with the model's vocabulary into a new array (*n ids). */
+static int *encode_text(const Vocab *vocab, const char *text, int *n)
+{
+    int count = tokenizer_encode(vocab, text, NULL, 0);
+    int *ids = xmalloc((size_t)(count ? count : 1), sizeof(int));
+    if (ids) tokenizer_encode(vocab, text, ids, count);
+    *n = count;
+    return ids;
+}
+
+int cmd_generate(int argc, char **argv)
+{
+    const char *model_path = NULL, *prompt = NULL;
+    SamplingOptions opt = sampling_default();
+    for (int i = 1; i < argc; i++) {
+        int r = parse_sampling_option(argc, argv, &i, &opt);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
+        if (strcmp(argv[i], "--model") == 0) { if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE; }
+        else if (strcmp(argv[i], "--prompt") == 0) { if (!(prompt = option_value(argc, argv, &i))) return EXIT_USAGE; }
+        else return usage_error("generate: unexpected argument '%s'", argv[i]);
+    }
+    if (!model_path) model_path = DEFAULT_MODEL_PATH;
+    if (!prompt) return usage_error("generate needs --prompt TEXT");
+    Model m;
+    if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
+    Generator g;
+    int n = 0, *ids = NULL;
+    int status = EXIT_RUNTIME;
+    if (generator_create(&g, &m) == 0) {
+        ids = encode_text(&m.vocab, prompt, &n);
+        if (ids && n > 0) {
+            Rng rng;
+            rng_seed(&rng, opt.seed);
+            TokenPrinter printer;
+            token_printer_init(&printer, &m.vocab, stdout);
+            int produced = opt.beams > 1 ? beam_search(&g, ids, n, &opt, print_token, &printer)
+                                         : generate(&g, ids, n, &opt, &rng, print_token, &printer);
+            fputc('\n', stdout);
+            status = produced < 0 ? EXIT_RUNTIME : EXIT_OK;
+        } else if (ids) {
+            fail("the prompt is empty");
+            status = EXIT_USAGE;
+        }
+        generator_free(&g);
+    }
+    free(ids);
+    model_free(&m);
+    return status;
+}
+
+/* For chat examples: how many answers greedy decoding reproduces exactly. */
+static int print_answer_accuracy(const Model *m, const TokenizedSet *set)
+{
+    Generator g;
+    if (generator_create(&g, m) != 0) return EXIT_RUNTIME;
+    size_t chats = 0, exact = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        int r = answer_reproduced(&g, set->ids + set->offsets[i], (int)(set->offsets[i + 1] - set->offsets[i]));
+        chats += r >= 0;
+        exact += r == 1;
+    }
+    if (chats) printf("answers exact %zu/%zu (%.1f%%)\n", exact, chats, 100.0 * exact / chats);
+    generator_free(&g);
+    return EXIT_OK;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    Dataset ds = { 0 };
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+        if (strcmp(argv[i], "--model") == 0) {
+            if (!(model_path = option_value(argc, argv, &i))) rc = EXIT_USAGE;
+        } else if (is_option(argv[i])) {
+            rc = usage_error("eval: unknown option '%s'", argv[i]);
+        } else if (data_load(&ds, argv[i]) != 0) {
+            rc = EXIT_RUNTIME;
+        }
+    }
+    if (rc == EXIT_OK && ds.count == 0) rc = usage_error("eval needs a DATA file");
+    Model m = { 0 };
+    if (rc == EXIT_OK && model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0)
+        rc = EXIT_RUNTIME;
+    if (rc != EXIT_OK) {
+        dataset_free(&ds);
+        return rc;
+    }
+    TokenizedSet set;
+    Trainer t;
+    rc = EXIT_RUNTIME;
+    if (tokenized_set_build(&set, &m.vocab, &ds, m.config.seq_len) == 0) {
+        if (trainer_create(&t, &m, 8, 0) == 0) {
+            size_t n_targets = 0;
+            float loss = evaluate_loss(&t, &set, &n_targets);
+            printf("examples %zu\ntokens %zu\nunknown %zu\ncut %zu\nloss %.6f\nperplexity %.4f\n",
+                   set.count, n_targets, set.n_unknown, set.n_cut, loss, exp(loss));
+            trainer_free(&t);
+            rc = print_answer_accuracy(&m, &set);
+        }
+        tokenized_set_free(&set);
+    }
+    dataset_free(&ds);
+    model_free(&m);
+    return rc;
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    const char *model_path = NULL, *text = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0) {
+            if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
+        } else if (is_option(argv[i]) || text) {
+            return usage_error("tokenize: unexpected argument '%s'", argv[i]);
+        } else {
+            text = argv[i];
+        }
+    }
+    if (!text) return usage_error("tokenize needs TEXT");
+    Model m;
+    if (model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0) return EXIT_RUNTIME;
+    int n, *ids = encode_text(&m.vocab, text, &n);
+    if (ids) {
+        for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", ids[i]);
+        printf("\n");
+        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], m.vocab.words[ids[i]]);
+    }
+    free(ids);
+    model_free(&m);
+    return ids ? EXIT_OK : EXIT_RUNTIME;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    if (argc != 2 || is_option(argv[1])) return usage_error("usage: rustgpt info FILE");
+    /* model_file_info() opens the file with fopen(), which would wait
+     * forever on a FIFO with no writer: say what the path is first. */
+    struct stat st;
+    if (stat(argv[1], &st) == 0 && !S_ISREG(st.st_mode)) {
+        const char *kind = S_ISDIR(st.st_mode) ? "is a directory, "
+                         : S_ISFIFO(st.st_mode) ? "is a pipe (FIFO), " : "";
+        fail("%s: %snot a regular file", argv[1], kind);
+        return EXIT_RUNTIME;
+    }
+    return model_file_info(argv[1], stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    if (argc != 3 || is_option(argv[1]) || is_option(argv[2]))
+        return usage_error("usage: rustgpt convert IN OUT");
+    if (model_format_of(argv[2]) == FORMAT_UNKNOWN)
+        return usage_error("%s: unknown model format; use .bin, .json or .safetensors", argv[2]);
+    Model m;
+    if (model_load(&m, argv[1]) != 0) return EXIT_RUNTIME;
+    int rc = model_save(&m, argv[2]) == 0 ? EXIT_OK : EXIT_RUNTIME;
+    model_free(&m);
+    return rc;
+}

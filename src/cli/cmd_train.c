@@ -1,0 +1,424 @@
+/*
+ * cmd_train.c — `rustgpt train`: from data files to a saved model
+ * (docs/09-training-loop.md).
+ *
+ *   1. read every stage's data (JSON or CSV); hold out a validation split
+ *   2. build one vocabulary over all of it, create the model, initialise it
+ *      from --seed (or load both from the checkpoint given to --resume)
+ *   3. run the stages: pretraining (lr 5e-4), then instruction tuning
+ *      (lr 1e-4), 100 epochs each by default; or one stage on DATA files
+ *   4. save atomically to --out (default models/model.bin) and summarise
+ */
+#include "cli/cli.h"
+#include "train/data.h"
+#include "formats/modelfile.h"
+#include "train/train_run.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+enum { MAX_STAGES = 2, MAX_FILES = 16 };
+
+typedef struct {
+    const char *files[MAX_FILES];
+    int n_files;
+    Dataset data, val;
+} StageData;
+
+typedef struct {
+    ModelConfig config;
+    TrainRunOptions run;
+    TrainStage stages[MAX_STAGES];
+    StageData data[MAX_STAGES];
+    const char *val_file;
+    float val_split;           /* < 0: the default (5% of stages with >= 1000 examples) */
+    int threads;
+    float lr;                  /* < 0: each stage's default */
+    unsigned long long seed;
+    const char *resume;
+    char checkpoint_path[4200];
+    const char *log_path;
+    FILE *log_file;
+} TrainArgs;
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) { (void)sig; interrupted = 1; }
+
+/* Where the bundled data lives: ./data, or data/ beside the executable.
+ * Returns the directory, or NULL after fail(). */
+static const char *find_bundled(void)
+{
+    static char dir[4200];
+    if (access("data/pretrain.json", R_OK) == 0) return "data";
+    char exe[4000];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        snprintf(dir, sizeof dir, "%s/data/pretrain.json", exe);
+        if (access(dir, R_OK) == 0) {
+            snprintf(dir, sizeof dir, "%s/data", exe);
+            return dir;
+        }
+    }
+    fail("no data files given and the bundled data/pretrain.json was not found");
+    return NULL;
+}
+
+/* The stage called name, created with its default learning rate if new. */
+static int stage_index(TrainArgs *a, const char *name, float lr)
+{
+    for (int i = 0; i < a->run.n_stages; i++)
+        if (strcmp(a->stages[i].name, name) == 0) return i;
+    int i = a->run.n_stages++;
+    a->stages[i].name = name;
+    a->stages[i].lr = lr;
+    return i;
+}
+
+static int add_file(TrainArgs *a, const char *stage, float lr, const char *path)
+{
+    StageData *d = &a->data[stage_index(a, stage, lr)];
+    if (d->n_files == MAX_FILES) return usage_error("at most %d data files per stage", MAX_FILES);
+    d->files[d->n_files++] = path;
+    return 0;
+}
+
+static int parse_option(TrainArgs *a, const char *arg, const char *v)
+{
+    StageOptions *c = &a->run.common;
+    unsigned long long steps;
+    int rc;
+    if (strcmp(arg, "--pretrain") == 0) return add_file(a, "pretrain", 5e-4f, v);
+    if (strcmp(arg, "--chat") == 0) return add_file(a, "chat", 1e-4f, v);
+    if (strcmp(arg, "--layers") == 0) return parse_int(arg, v, 1, MAX_LAYERS, &a->config.n_layers);
+    if (strcmp(arg, "--dim") == 0) return parse_int(arg, v, 1, 4096, &a->config.d_model);
+    if (strcmp(arg, "--heads") == 0) return parse_int(arg, v, 1, 4096, &a->config.n_heads);
+    if (strcmp(arg, "--hidden") == 0) return parse_int(arg, v, 1, 16384, &a->config.d_hidden);
+    if (strcmp(arg, "--seq-len") == 0) return parse_int(arg, v, 2, 4096, &a->config.seq_len);
+    if (strcmp(arg, "--epochs") == 0) return parse_int(arg, v, 0, 1000000, &c->epochs);
+    if (strcmp(arg, "--batch") == 0) return parse_int(arg, v, 1, MAX_BATCH, &c->batch);
+    if (strcmp(arg, "--threads") == 0) return parse_int(arg, v, 1, 1024, &a->threads);
+    if (strcmp(arg, "--warmup") == 0) return parse_int(arg, v, 0, 1 << 30, &c->warmup);
+    if (strcmp(arg, "--lr") == 0) return parse_float(arg, v, 1e-9, 10.0, &a->lr);
+    if (strcmp(arg, "--clip") == 0) return parse_float(arg, v, 0.0, 1e9, &c->clip);
+    if (strcmp(arg, "--weight-decay") == 0) return parse_float(arg, v, 0.0, 1.0, &c->weight_decay);
+    if (strcmp(arg, "--val-split") == 0) return parse_float(arg, v, 0.0, 0.9, &a->val_split);
+    if (strcmp(arg, "--seed") == 0) return parse_u64(arg, v, &a->seed);
+    if (strcmp(arg, "--out") == 0) { a->run.out = v; return 0; }
+    if (strcmp(arg, "--val") == 0) { a->val_file = v; return 0; }
+    if (strcmp(arg, "--resume") == 0) { a->resume = v; return 0; }
+    if (strcmp(arg, "--checkpoint") == 0) { a->run.checkpoint = v; return 0; }
+    if (strcmp(arg, "--log") == 0) { a->log_path = v; return 0; }
+    if (strcmp(arg, "--lr-schedule") == 0) {
+        if (strcmp(v, "constant") == 0) c->schedule = LR_CONSTANT;
+        else if (strcmp(v, "cosine") == 0) c->schedule = LR_COSINE;
+        else return usage_error("--lr-schedule is constant or cosine, not '%s'", v);
+        return 0;
+    }
+    if (strcmp(arg, "--checkpoint-every") == 0 || strcmp(arg, "--stop-after") == 0) {
+        if ((rc = parse_u64(arg, v, &steps)) != 0) return rc;
+        if (arg[2] == 'c') a->run.checkpoint_every = steps;
+        else a->run.stop_after = steps;
+        return 0;
+    }
+    return usage_error("train: unknown option '%s'", arg);
+}
+
+/* Do paths a and b name the same file (the same string, or an existing file
+ * reached two ways)? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0) return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The files this run writes (--out, --checkpoint, --log) must not be files it
+ * reads or each other: `--out data.json` would replace the training data
+ * with a model, and `--log` truncates its file as soon as it opens it. */
+static int check_overwrites(const TrainArgs *a)
+{
+    const char *writes[3] = { a->run.out, a->run.checkpoint, a->log_path };
+    const char *names[3] = { "--out", "--checkpoint", "--log" };
+    for (int w = 0; w < 3; w++) {
+        if (!writes[w]) continue;
+        for (int s = 0; s < a->run.n_stages; s++)
+            for (int f = 0; f < a->data[s].n_files; f++)
+                if (same_file(writes[w], a->data[s].files[f]))
+                    return usage_error("%s %s is also a data file; it would be overwritten",
+                                       names[w], writes[w]);
+        if (a->val_file && same_file(writes[w], a->val_file))
+            return usage_error("%s %s is also the --val file; it would be overwritten",
+                               names[w], writes[w]);
+        if (w == 2 && a->resume && same_file(a->log_path, a->resume))
+            return usage_error("--log %s is also the --resume checkpoint", a->log_path);
+        for (int v = 0; v < w; v++)
+            if (writes[v] && same_file(writes[w], writes[v]))
+                return usage_error("%s and %s name the same file %s", names[v], names[w], writes[w]);
+    }
+    return 0;
+}
+
+static int parse_train_args(int argc, char **argv, TrainArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    a->config = config_default();
+    a->run.common = (StageOptions){ .epochs = 100, .batch = DEFAULT_BATCH, .clip = 5.0f };
+    a->run.out = DEFAULT_MODEL_PATH;
+    a->run.stages = a->stages;
+    a->seed = 42;
+    a->lr = -1.0f;
+    a->val_split = -1.0f;
+    const char *data_files[MAX_FILES];
+    int n_data = 0, rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *arg = argv[i], *v;
+        if (!is_option(arg)) {
+            if (n_data == MAX_FILES) return usage_error("at most %d data files", MAX_FILES);
+            data_files[n_data++] = arg;
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            a->run.common.quiet = 1;
+        } else if (strcmp(arg, "--save-best") == 0) {
+            a->run.save_best = 1;
+        } else if (strcmp(arg, "--mask-prompt") == 0) {
+            a->run.common.mask_prompt = 1;
+        } else if (!(v = option_value(argc, argv, &i))) {
+            return EXIT_USAGE;
+        } else {
+            rc = parse_option(a, arg, v);
+        }
+    }
+    if (rc) return rc;
+    if (a->config.d_model % a->config.n_heads != 0)
+        return usage_error("--heads %d must divide --dim %d", a->config.n_heads, a->config.d_model);
+    if (model_format_of(a->run.out) == FORMAT_UNKNOWN)
+        return usage_error("--out %s: unknown model format; use .bin, .json or .safetensors", a->run.out);
+    if (n_data > 0 && a->run.n_stages > 0)
+        return usage_error("give DATA files or --pretrain/--chat, not both");
+    for (int i = 0; i < n_data; i++) add_file(a, "train", 5e-4f, data_files[i]);
+    if (a->run.n_stages == 0) {
+        static char pretrain[4300], chat[4300];
+        const char *bundled = find_bundled();
+        if (!bundled) return EXIT_RUNTIME;
+        snprintf(pretrain, sizeof pretrain, "%s/pretrain.json", bundled);
+        snprintf(chat, sizeof chat, "%s/chat.json", bundled);
+        add_file(a, "pretrain", 5e-4f, pretrain);
+        add_file(a, "chat", 1e-4f, chat);
+    }
+    if (a->run.n_stages == 2 && strcmp(a->stages[0].name, "chat") == 0) {
+        TrainStage s = a->stages[0];          /* pretraining always runs first */
+        StageData d = a->data[0];
+        a->stages[0] = a->stages[1], a->data[0] = a->data[1];
+        a->stages[1] = s, a->data[1] = d;
+    }
+    if (a->lr > 0)
+        for (int i = 0; i < a->run.n_stages; i++) a->stages[i].lr = a->lr;
+    if (!a->run.checkpoint) {   /* models/model.bin -> models/model.ckpt.bin */
+        const char *dot = strrchr(a->run.out, '.'), *slash = strrchr(a->run.out, '/');
+        int stem = (dot && (!slash || dot > slash)) ? (int)(dot - a->run.out) : (int)strlen(a->run.out);
+        snprintf(a->checkpoint_path, sizeof a->checkpoint_path, "%.*s.ckpt.bin", stem, a->run.out);
+        a->run.checkpoint = a->checkpoint_path;
+    }
+    if (model_format_of(a->run.checkpoint) != FORMAT_BIN)
+        return usage_error("--checkpoint %s: checkpoints are .bin files", a->run.checkpoint);
+    if ((rc = check_overwrites(a)) != 0) return rc;
+    if (a->log_path && !(a->log_file = fopen(a->log_path, "w")))
+        return fail("%s: cannot write the log: %s", a->log_path, strerror(errno)), EXIT_RUNTIME;
+    return 0;
+}
+
+/* Read every stage's files and hold out its validation examples. */
+static int load_data(TrainArgs *a)
+{
+    Dataset shared_val = { 0 };
+    if (a->val_file && data_load(&shared_val, a->val_file) != 0) return -1;
+    for (int s = 0; s < a->run.n_stages; s++) {
+        StageData *d = &a->data[s];
+        for (int f = 0; f < d->n_files; f++)
+            if (data_load(&d->data, d->files[f]) != 0) { dataset_free(&shared_val); return -1; }
+        if (a->val_file) {
+            for (size_t i = 0; i < shared_val.count; i++)
+                if (dataset_add(&d->val, shared_val.texts[i], strlen(shared_val.texts[i])) != 0) {
+                    dataset_free(&shared_val);
+                    return -1;
+                }
+        } else {
+            double fraction = a->val_split >= 0 ? a->val_split : (d->data.count >= 1000 ? 0.05 : 0.0);
+            if (dataset_split(&d->data, fraction, a->seed + (uint64_t)s, &d->val) != 0) return -1;
+        }
+    }
+    dataset_free(&shared_val);
+    return 0;
+}
+
+/* One vocabulary over every text of every stage, validation included. */
+static int build_vocab(const TrainArgs *a, Vocab *vocab)
+{
+    size_t total = 0, n = 0;
+    for (int s = 0; s < a->run.n_stages; s++) total += a->data[s].data.count + a->data[s].val.count;
+    const char **texts = xmalloc(total ? total : 1, sizeof *texts);
+    if (!texts) return -1;
+    for (int s = 0; s < a->run.n_stages; s++) {
+        for (size_t i = 0; i < a->data[s].data.count; i++) texts[n++] = a->data[s].data.texts[i];
+        for (size_t i = 0; i < a->data[s].val.count; i++) texts[n++] = a->data[s].val.texts[i];
+    }
+    int rc = vocab_build(vocab, texts, n);
+    free(texts);
+    return rc;
+}
+
+/* Training holds four floats per parameter (the weights, their gradients
+ * and Adam's two moments). A model whose share of that passes the machine's
+ * memory is refused before anything is allocated: with memory overcommit
+ * the allocations could all succeed, and the run would then be killed (or
+ * swap for hours) when it first touched them. */
+static int check_fits_in_memory(const ModelConfig *c)
+{
+#ifdef _SC_PHYS_PAGES
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return 0;
+    double have = (double)pages * (double)page_size;
+    double need = 16.0 * (double)model_param_count(c);
+    char params[32];
+    if (need > have)
+        return fail("a model of %s parameters needs %.1f GiB for training, more than this "
+                    "machine's %.1f GiB of memory (use a smaller --dim, --hidden or --layers)",
+                    with_commas(params, model_param_count(c)), need / 1073741824.0,
+                    have / 1073741824.0);
+#endif
+    (void)c;
+    return 0;
+}
+
+/* The model and where training stands: fresh from --seed, or the checkpoint. */
+static int prepare_model(TrainArgs *a, Model *m, OptimizerState *opt)
+{
+    if (a->resume) return checkpoint_load(m, opt, a->resume);
+    Vocab vocab;
+    if (build_vocab(a, &vocab) != 0) return -1;
+    a->config.vocab_size = vocab.size;
+    if (config_validate(&a->config) != 0 || check_fits_in_memory(&a->config) != 0 ||
+        model_create(m, &a->config) != 0) {
+        vocab_free(&vocab);
+        return -1;
+    }
+    m->vocab = vocab;
+    model_init_weights(m, a->seed);
+    return 0;
+}
+
+static int tokenize_stages(TrainArgs *a, const Model *m)
+{
+    for (int s = 0; s < a->run.n_stages; s++) {
+        TrainStage *st = &a->stages[s];
+        if (tokenized_set_build(&st->train, &m->vocab, &a->data[s].data, m->config.seq_len) != 0 ||
+            tokenized_set_build(&st->val, &m->vocab, &a->data[s].val, m->config.seq_len) != 0)
+            return -1;
+        if (st->train.n_cut)
+            fprintf(stderr, "rustgpt: warning: %s: %zu of %zu examples are longer than seq-len %d "
+                    "and were cut\n", st->name, st->train.n_cut, st->train.count, m->config.seq_len);
+    }
+    return 0;
+}
+
+static void print_summary(const TrainArgs *a, const Model *m, const TrainSummary *s)
+{
+    char params[32], tokens[32], steps[32];
+    if (!a->run.common.quiet) {
+        char rate[32];
+        printf("trained %zu examples: %s tokens in %s steps, %.1f s (%s tokens/s)\n", s->examples,
+               with_commas(tokens, s->tokens), with_commas(steps, s->steps), s->seconds,
+               with_commas(rate, s->seconds > 0 ? (unsigned long long)(s->tokens / s->seconds) : 0));
+        if (s->steps > 0) {     /* --epochs 0 saves the initial model: no loss to show */
+            printf("final loss %.4f (perplexity %.2f)", s->train_loss, exp(s->train_loss));
+            if (!isnan(s->val_loss)) printf(", validation %.4f (perplexity %.2f)", s->val_loss, exp(s->val_loss));
+            printf("\n");
+        }
+    }
+    printf("saved %s: %s parameters, vocabulary %d%s\n", a->run.out, with_commas(params, m->n_params),
+           m->config.vocab_size, a->run.save_best ? " (best validation)" : "");
+}
+
+/* Can path be written? Creating (and removing) the temporary file the save
+ * will use finds a read-only or missing directory, a directory in the way or
+ * a path under /proc before any time is spent training. */
+static int check_writable(const char *path)
+{
+    AtomicFile w;
+    if (atomic_open(&w, path) != 0) return -1;
+    atomic_abort(&w);
+    return 0;
+}
+
+/* The final save failed (disk full, say): rather than lose the run, write
+ * it as a checkpoint, which every command loads as a model. */
+static void keep_trained_model(const Trainer *t, const TrainArgs *a)
+{
+    char why[1024];
+    snprintf(why, sizeof why, "%s", last_error());
+    if (train_checkpoint(t, a->run.checkpoint) == 0)
+        fail("%.900s; the trained model is kept in %s (rustgpt convert %s %s writes it out)", why,
+             a->run.checkpoint, a->run.checkpoint, a->run.out);
+    else
+        fail("%.900s; the trained model could not be kept either", why);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    TrainArgs a;
+    int rc = parse_train_args(argc, argv, &a);
+    if (rc) {
+        if (a.log_file) fclose(a.log_file);
+        return rc;
+    }
+#ifdef _OPENMP
+    if (a.threads > 0) omp_set_num_threads(a.threads);
+#endif
+    a.run.log = a.log_file;
+    a.run.progress = isatty(STDERR_FILENO) && !a.run.common.quiet;
+    a.run.color = a.run.progress && !getenv("NO_COLOR");
+    Model m = { 0 };
+    OptimizerState opt = { 0 };
+    Trainer t = { 0 };
+    TrainSummary summary;
+    rc = EXIT_RUNTIME;
+    if (check_writable(a.run.out) == 0 && check_writable(a.run.checkpoint) == 0 &&
+        load_data(&a) == 0 && prepare_model(&a, &m, &opt) == 0 && tokenize_stages(&a, &m) == 0 &&
+        trainer_create(&t, &m, a.run.common.batch, a.seed) == 0 &&
+        (!a.resume || train_resume(&t, &opt, &a.run) == 0)) {
+        t.stop = &interrupted;
+        signal(SIGINT, on_sigint);
+        rc = train_run(&t, &a.run, &summary);
+        signal(SIGINT, SIG_DFL);
+        if (rc == EXIT_OK && !summary.stopped && !(a.run.save_best && !isnan(summary.best_val_loss)) &&
+            model_save(&m, a.run.out) != 0) {
+            keep_trained_model(&t, &a);
+            rc = EXIT_RUNTIME;
+        }
+        if (rc == EXIT_OK && !summary.stopped) print_summary(&a, &m, &summary);
+    }
+    trainer_free(&t);
+    free(opt.adam_m);
+    free(opt.adam_v);
+    for (int s = 0; s < a.run.n_stages; s++) {
+        dataset_free(&a.data[s].data);
+        dataset_free(&a.data[s].val);
+        tokenized_set_free(&a.stages[s].train);
+        tokenized_set_free(&a.stages[s].val);
+    }
+    model_free(&m);
+    if (a.log_file) fclose(a.log_file);
+    return rc;
+}

@@ -1,0 +1,101 @@
+/*
+ * main.c — the command line: parse the command name, dispatch, print the
+ * error and choose the exit status. Nothing else happens here; each command
+ * lives in its own file (cmd_train.c, cmd_model.c, chat.c, bench.c).
+ */
+#include "cli/cli.h"
+#include "core/kernels/kernels.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "rustgpt " RUSTGPT_VERSION " — a small GPT you can train, talk to and read\n"
+    "\n"
+    "usage:\n"
+    "  rustgpt train    [DATA ...] [--pretrain FILE] [--chat FILE] [options]\n"
+    "  rustgpt chat     [--model FILE] [--history N|all (0)] [sampling options]\n"
+    "  rustgpt generate --model FILE --prompt TEXT [sampling options]\n"
+    "  rustgpt eval     --model FILE DATA ...\n"
+    "  rustgpt tokenize --model FILE TEXT\n"
+    "  rustgpt info     FILE\n"
+    "  rustgpt convert  IN OUT\n"
+    "  rustgpt bench    [options]\n"
+    "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt --help | --version\n"
+    "\n"
+    "train options:\n"
+    "  --pretrain FILE   pretraining data (stage 1, lr 5e-4)\n"
+    "  --chat FILE       instruction-tuning data (stage 2, lr 1e-4)\n"
+    "                    with neither and no DATA: the bundled data/ files\n"
+    "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
+    "  --epochs N (100)  --lr X (per stage)  --batch N (8)  --clip X (5.0)\n"
+    "  --threads N  --seed N (42)  --out FILE (" DEFAULT_MODEL_PATH ")  -q, --quiet\n"
+    "  --val FILE  --val-split F (0.05 of stages with 1000+ examples)  --save-best\n"
+    "  --log FILE.csv  --lr-schedule constant|cosine  --warmup N  --weight-decay X\n"
+    "  --mask-prompt  --checkpoint FILE (OUT.ckpt.bin)  --checkpoint-every N\n"
+    "  --stop-after N  --resume FILE (run the same command again with it)\n"
+    "\n"
+    "sampling options (chat, generate):\n"
+    "  --temperature T (0 = greedy)  --top-k K  --top-p P  --repeat-penalty R\n"
+    "  --max-tokens N  --seed S  --beams N\n"
+    "\n"
+    "Data files are .json or .csv; model files are .bin, .json or .safetensors.\n"
+    "RUSTGPT_KERNELS=scalar|avx2|avx512 forces a kernel path. See docs/README.md.\n";
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
+    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
+    { "convert", cmd_convert },   { "bench", cmd_bench },
+    { "explain", cmd_explain },
+};
+
+/* Results that could not be written (a full disk behind `> file`) are an
+ * error too, or they would be lost without a word: stdout is flushed and
+ * checked before the status is final. The kernels' scratch is freed here,
+ * so that valgrind sees every allocation returned. */
+static int finish_output(int status)
+{
+    kernels_release_scratch();
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == EXIT_OK) {
+        fprintf(stderr, "rustgpt: cannot write the output: %s\n", errno ? strerror(errno) : "write error");
+        return EXIT_RUNTIME;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {      /* "rustgpt train --help" too */
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            (i == 1 && strcmp(argv[i], "help") == 0)) {
+            fputs(usage_text, stdout);
+            return finish_output(EXIT_OK);
+        }
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("rustgpt %s\n", RUSTGPT_VERSION);
+        return finish_output(EXIT_OK);
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        int status = commands[i].run(argc - 1, argv + 1);
+        if (status != EXIT_OK && last_error()[0]) {
+            fprintf(stderr, "rustgpt: %s\n", last_error());
+            if (status == EXIT_USAGE) fprintf(stderr, "Try 'rustgpt --help'.\n");
+        }
+        return finish_output(status);
+    }
+    fprintf(stderr, "rustgpt: unknown command '%s'\nTry 'rustgpt --help'.\n", argv[1]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,462 @@
+/*
+ * tokenizer.c — text to token ids and back (DESIGN.md §3, contract in
+ * tokenizer.h, explained in docs/01-tokenizer.md). It sits between the data
+ * files and the batches: training text is split into words and punctuation,
+ * each piece is looked up in the vocabulary, and generated ids are joined
+ * back into readable text.
+ *
+ * Splitting is one pass over the bytes with a 256-entry class table (word,
+ * space, punctuation, end), so encoding never allocates: a piece is a
+ * (pointer, length) pair into the caller's text. Lookup is an open-addressing
+ * hash table (FNV-1a, linear probing, at most half full) that stores id+1 in
+ * each slot and compares against the vocabulary's own strings.
+ *
+ * Decoding joins pieces with single spaces and then lets punctuation attach:
+ *   no space before   . , ! ? ; : ) ] } %
+ *   no space after    ( [ { $
+ *   none either side  ' - /    (so "don ' t" is "don't" and "well - known"
+ *                              is "well-known"; the price is that a single
+ *                              quote used as a quotation mark also hugs)
+ *   "   counted: an odd one opens (hugs the word after it), an even one
+ *       closes (hugs the word before it)
+ *   digits  "3 . 14" -> "3.14", "10 : 30" -> "10:30", and "1 , 000" ->
+ *       "1,000" (a comma only before exactly three digits)
+ * <pad> is never shown; <unk> and </s> are shown as words with a space
+ * before them, which is how the data files write "</s>" ("east. </s>").
+ * With these rules a sentence typed in the usual spacing decodes back to
+ * exactly itself.
+ */
+#include "tokenizers/word.h"
+#include "core/util.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const special_words[TOKEN_N_SPECIAL] = { "<pad>", "<unk>", "</s>" };
+
+/* ---- splitting --------------------------------------------------------- */
+
+/* What each byte does to the splitter. Word must be 0: every byte not named
+ * below (controls, digits, letters, all of 0x80..0xFF) is part of a word,
+ * which keeps UTF-8 sequences whole. The rows are isspace() and ispunct()
+ * of the C locale, written out so that the table is constant. */
+enum { BYTE_WORD = 0, BYTE_SPACE, BYTE_PUNCT, BYTE_END };
+
+#define W BYTE_WORD
+#define S BYTE_SPACE
+#define P BYTE_PUNCT
+static const unsigned char byte_class[256] = {
+    BYTE_END, W, W, W, W, W, W, W, W, S, S, S, S, S, W, W, /* NUL, \t \n \v \f \r */
+    W, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,        /* 0x10 controls      */
+    S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,        /* space !"#$%&'()*+,-./ */
+    W, W, W, W, W, W, W, W, W, W, P, P, P, P, P, P,        /* 0-9 :;<=>?         */
+    P, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,        /* @ A-O              */
+    W, W, W, W, W, W, W, W, W, W, W, P, P, P, P, P,        /* P-Z [\]^_          */
+    P, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W,        /* ` a-o              */
+    W, W, W, W, W, W, W, W, W, W, W, P, P, P, P, W,        /* p-z {|}~ DEL       */
+};
+#undef W
+#undef S
+#undef P
+
+static inline int is_eos_at(const unsigned char *p)
+{
+    return p[0] == '<' && p[1] == '/' && p[2] == 's' && p[3] == '>';
+}
+
+/* The next piece at or after *cursor: returns its first byte and sets *len,
+ * or returns NULL at the end of the text. Advances *cursor past the piece. */
+static inline const char *next_piece(const unsigned char **cursor, size_t *len)
+{
+    const unsigned char *p = *cursor;
+    while (byte_class[*p] == BYTE_SPACE) p++;
+    const unsigned char *start = p;
+    switch (byte_class[*p]) {
+    case BYTE_END:
+        *cursor = p;
+        return NULL;
+    case BYTE_PUNCT:
+        p += is_eos_at(p) ? 4 : 1;
+        break;
+    default:
+        while (byte_class[*p] == BYTE_WORD) p++;
+    }
+    *len = (size_t)(p - start);
+    *cursor = p;
+    return (const char *)start;
+}
+
+size_t tokenizer_split(const char *text,
+                       void (*emit)(const char *piece, size_t len, void *ctx), void *ctx)
+{
+    const unsigned char *cursor = (const unsigned char *)text;
+    const char *piece;
+    size_t len, count = 0;
+    while ((piece = next_piece(&cursor, &len)) != NULL) {
+        if (emit) emit(piece, len, ctx);
+        count++;
+    }
+    return count;
+}
+
+/* ---- the vocabulary's hash table --------------------------------------- */
+
+static inline uint32_t hash_piece(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;                 /* FNV-1a, 32 bits */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* Does the NUL-terminated word equal the len bytes of piece? Stops at the
+ * word's NUL, so a short word is never read past its end. */
+static inline int word_equals(const char *word, const char *piece, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (word[i] != piece[i] || word[i] == '\0') return 0;
+    return word[len] == '\0';
+}
+
+int vocab_lookup(const Vocab *vocab, const char *piece, size_t len)
+{
+    if (vocab->n_slots == 0 || len == 0) return -1;
+    size_t mask = vocab->n_slots - 1;
+    for (size_t i = hash_piece(piece, len) & mask;; i = (i + 1) & mask) {
+        int slot = vocab->slots[i];
+        if (slot == 0) return -1;
+        if (word_equals(vocab->words[slot - 1], piece, len)) return slot - 1;
+    }
+}
+
+/* Give vocab the size words (taking ownership) and index them. Returns 0,
+ * or -1 after fail() on a duplicate or no memory; the caller frees. */
+static int vocab_install(Vocab *vocab, char **words, int size)
+{
+    vocab->words = words;
+    vocab->size = size;
+    vocab->n_slots = 8;
+    while (vocab->n_slots <= 2 * (size_t)size) vocab->n_slots *= 2;
+    vocab->slots = xcalloc(vocab->n_slots, sizeof *vocab->slots);
+    if (!vocab->slots) return -1;
+    size_t mask = vocab->n_slots - 1;
+    for (int id = 0; id < size; id++) {
+        const char *word = words[id];
+        size_t len = strlen(word), i = hash_piece(word, len) & mask;
+        for (; vocab->slots[i] != 0; i = (i + 1) & mask) {
+            int other = vocab->slots[i] - 1;
+            if (strcmp(words[other], word) == 0)
+                return fail("vocabulary entry %d: duplicate word \"%.60s\" (also entry %d)",
+                            id, word, other);
+        }
+        vocab->slots[i] = id + 1;
+    }
+    return 0;
+}
+
+void vocab_free(Vocab *vocab)
+{
+    if (vocab->words)
+        for (int id = 0; id < vocab->size; id++) free(vocab->words[id]);
+    free(vocab->words);
+    free(vocab->slots);
+    memset(vocab, 0, sizeof *vocab);
+}
+
+/* ---- building the vocabulary ------------------------------------------- */
+
+/* The distinct pieces of the training texts, as (pointer, length) views into
+ * them, in an open-addressing set that doubles when half full. */
+typedef struct {
+    const char *text;   /* NULL marks an empty slot */
+    size_t len;
+    uint32_t hash;
+} PieceRef;
+
+typedef struct {
+    PieceRef *slots;
+    size_t n_slots, count;
+} PieceSet;
+
+static void piece_set_put(PieceRef *slots, size_t n_slots, PieceRef piece)
+{
+    size_t i = piece.hash & (n_slots - 1);
+    while (slots[i].text) i = (i + 1) & (n_slots - 1);
+    slots[i] = piece;
+}
+
+static int piece_set_grow(PieceSet *set)
+{
+    size_t n_slots = set->n_slots ? set->n_slots * 2 : 1024;
+    PieceRef *slots = xcalloc(n_slots, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t i = 0; i < set->n_slots; i++)
+        if (set->slots[i].text) piece_set_put(slots, n_slots, set->slots[i]);
+    free(set->slots);
+    set->slots = slots;
+    set->n_slots = n_slots;
+    return 0;
+}
+
+static int piece_set_add(PieceSet *set, const char *text, size_t len)
+{
+    uint32_t hash = hash_piece(text, len);
+    size_t mask = set->n_slots - 1;
+    for (size_t i = hash & mask; set->slots[i].text; i = (i + 1) & mask) {
+        const PieceRef *seen = &set->slots[i];
+        if (seen->hash == hash && seen->len == len && memcmp(seen->text, text, len) == 0)
+            return 0;
+    }
+    if (2 * (set->count + 1) > set->n_slots && piece_set_grow(set) != 0) return -1;
+    piece_set_put(set->slots, set->n_slots, (PieceRef){ text, len, hash });
+    set->count++;
+    return 0;
+}
+
+/* strcmp order for pieces that are not NUL-terminated. */
+static int compare_pieces(const void *a, const void *b)
+{
+    const PieceRef *x = a, *y = b;
+    int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
+    if (c != 0) return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+int vocab_build(Vocab *vocab, const char *const *texts, size_t n)
+{
+    memset(vocab, 0, sizeof *vocab);
+    PieceSet set = { 0 };
+    if (piece_set_grow(&set) != 0) return -1;
+    for (size_t t = 0; t < n; t++) {
+        const unsigned char *cursor = (const unsigned char *)texts[t];
+        const char *piece;
+        size_t len;
+        while ((piece = next_piece(&cursor, &len)) != NULL) {
+            if (len == 4 && memcmp(piece, "</s>", 4) == 0) continue;  /* a special */
+            if (piece_set_add(&set, piece, len) != 0) { free(set.slots); return -1; }
+        }
+    }
+    if (set.count > (size_t)(INT_MAX / 4)) {
+        free(set.slots);
+        return fail("vocabulary: %zu distinct words is too many", set.count);
+    }
+
+    /* Pack the set's occupied slots to its front and sort them. */
+    size_t count = 0;
+    for (size_t i = 0; i < set.n_slots; i++)
+        if (set.slots[i].text) set.slots[count++] = set.slots[i];
+    qsort(set.slots, count, sizeof *set.slots, compare_pieces);
+
+    int size = TOKEN_N_SPECIAL + (int)count;
+    char **words = xcalloc((size_t)size, sizeof *words);
+    int rc = words ? 0 : -1;
+    for (int id = 0; rc == 0 && id < size; id++) {
+        if (id < TOKEN_N_SPECIAL) {
+            words[id] = xstrdup(special_words[id]);
+        } else {
+            const PieceRef *piece = &set.slots[id - TOKEN_N_SPECIAL];
+            words[id] = xmalloc(piece->len + 1, 1);
+            if (words[id]) {
+                memcpy(words[id], piece->text, piece->len);
+                words[id][piece->len] = '\0';
+            }
+        }
+        if (!words[id]) rc = -1;
+    }
+    free(set.slots);
+    if (rc == 0) rc = vocab_install(vocab, words, size);
+    else if (words) { vocab->words = words; vocab->size = size; }
+    if (rc != 0) vocab_free(vocab);
+    return rc;
+}
+
+int vocab_from_words(Vocab *vocab, const char *const *words, int n)
+{
+    memset(vocab, 0, sizeof *vocab);
+    if (n < TOKEN_N_SPECIAL)
+        return fail("vocabulary has %d entries; it needs at least the %d special tokens",
+                    n, TOKEN_N_SPECIAL);
+    for (int id = 0; id < n; id++) {
+        const char *word = words[id];
+        if (!word || word[0] == '\0')
+            return fail("vocabulary entry %d: empty word", id);
+        if (id < TOKEN_N_SPECIAL && strcmp(word, special_words[id]) != 0)
+            return fail("vocabulary entry %d: expected the special token \"%s\", found \"%.60s\"",
+                        id, special_words[id], word);
+        for (const unsigned char *p = (const unsigned char *)word; *p; p++)
+            if (byte_class[*p] == BYTE_SPACE)
+                return fail("vocabulary entry %d: word \"%.60s\" contains whitespace", id, word);
+    }
+    char **copies = xcalloc((size_t)n, sizeof *copies);
+    if (!copies) return -1;
+    vocab->words = copies;
+    vocab->size = n;
+    for (int id = 0; id < n; id++) {
+        copies[id] = xstrdup(words[id]);
+        if (!copies[id]) { vocab_free(vocab); return -1; }
+    }
+    if (vocab_install(vocab, copies, n) != 0) {
+        vocab_free(vocab);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+int tokenizer_encode(const Vocab *vocab, const char *text, int *ids, int max_ids)
+{
+    const unsigned char *cursor = (const unsigned char *)text;
+    const char *piece;
+    size_t len, count = 0, limit = max_ids > 0 ? (size_t)max_ids : 0;
+    while ((piece = next_piece(&cursor, &len)) != NULL) {
+        if (count < limit) {
+            int id = vocab_lookup(vocab, piece, len);
+            ids[count] = id >= 0 ? id : TOKEN_UNK;
+        }
+        count++;
+    }
+    return count > INT_MAX ? INT_MAX : (int)count;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* How a token sits among its neighbours; a quote is resolved to an opener
+ * or a closer by the Detokenizer, which counts them. */
+enum { KIND_WORD, KIND_CLOSER, KIND_OPENER, KIND_JOINER, KIND_QUOTE, KIND_HIDDEN };
+
+const char *tokenizer_piece(const Vocab *vocab, int id)
+{
+    if (id < 0 || id >= vocab->size) id = TOKEN_UNK;
+    return vocab->words[id];
+}
+
+static int piece_kind(const Vocab *vocab, int id)
+{
+    if (id == TOKEN_PAD) return KIND_HIDDEN;
+    const char *w = tokenizer_piece(vocab, id);
+    if (w[0] == '\0' || w[1] != '\0') return KIND_WORD;
+    switch (w[0]) {
+    case '.': case ',': case '!': case '?': case ';': case ':':
+    case ')': case ']': case '}': case '%':
+        return KIND_CLOSER;
+    case '(': case '[': case '{': case '$':
+        return KIND_OPENER;
+    case '\'': case '-': case '/':
+        return KIND_JOINER;
+    case '"':
+        return KIND_QUOTE;
+    default:
+        return KIND_WORD;
+    }
+}
+
+/* The one spacing rule: what goes between a token of kind left and one of
+ * kind right (quotes already resolved). */
+static const char *space_between(int left, int right)
+{
+    if (left == KIND_OPENER || left == KIND_JOINER) return "";
+    if (right == KIND_CLOSER || right == KIND_JOINER) return "";
+    return " ";
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int all_digits(const char *s, size_t want_len)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!is_digit(s[n])) return 0;
+    return want_len ? n == want_len : n > 0;
+}
+
+/* Is prev the '.', ':' or ',' inside a number whose next part is next? */
+static int joins_number(const Detokenizer *d, const Vocab *vocab, int next)
+{
+    if (d->prev < 0 || !d->digit_before_prev) return 0;
+    const char *mark = tokenizer_piece(vocab, d->prev);
+    const char *digits = tokenizer_piece(vocab, next);
+    if (mark[0] == '\0' || mark[1] != '\0') return 0;
+    if (mark[0] == '.' || mark[0] == ':') return all_digits(digits, 0);
+    if (mark[0] == ',') return all_digits(digits, 3);
+    return 0;
+}
+
+void detokenizer_init(Detokenizer *detok)
+{
+    detok->prev = -1;
+    detok->prev_kind = KIND_WORD;
+    detok->digit_before_prev = 0;
+    detok->quote_open = 0;
+}
+
+const char *detokenizer_next(Detokenizer *d, const Vocab *vocab, int id)
+{
+    int kind = piece_kind(vocab, id);
+    if (kind == KIND_HIDDEN) return "";
+    if (kind == KIND_QUOTE) {
+        kind = d->quote_open ? KIND_CLOSER : KIND_OPENER;
+        d->quote_open = !d->quote_open;
+    }
+    const char *sep = "";
+    if (d->prev >= 0 && !joins_number(d, vocab, id))
+        sep = space_between(d->prev_kind, kind);
+
+    if (d->prev >= 0) {
+        const char *w = tokenizer_piece(vocab, d->prev);
+        size_t len = strlen(w);
+        d->digit_before_prev = len > 0 && is_digit(w[len - 1]);
+    }
+    d->prev = id;
+    d->prev_kind = kind;
+    return sep;
+}
+
+const char *tokenizer_separator(const Vocab *vocab, int prev, int next)
+{
+    if (prev < 0) return "";
+    int left = piece_kind(vocab, prev), right = piece_kind(vocab, next);
+    if (left == KIND_HIDDEN || right == KIND_HIDDEN) return "";
+    if (left == KIND_QUOTE) left = KIND_WORD;
+    if (right == KIND_QUOTE) right = KIND_WORD;
+    return space_between(left, right);
+}
+
+/* Copy s to buf at offset at, as much as fits before the final NUL, and
+ * return the offset after the whole of s. */
+static size_t append(char *buf, size_t cap, size_t at, const char *s)
+{
+    size_t len = strlen(s);
+    if (at + 1 < cap) {
+        size_t room = cap - 1 - at;
+        memcpy(buf + at, s, len < room ? len : room);
+    }
+    return at + len;
+}
+
+size_t tokenizer_decode(const Vocab *vocab, const int *ids, int n, char *buf, size_t cap)
+{
+    Detokenizer detok;
+    detokenizer_init(&detok);
+    size_t need = 0;
+    for (int i = 0; i < n; i++) {
+        if (ids[i] == TOKEN_PAD) continue;
+        need = append(buf, cap, need, detokenizer_next(&detok, vocab, ids[i]));
+        need = append(buf, cap, need, tokenizer_piece(vocab, ids[i]));
+    }
+    if (cap > 0) buf[need < cap ? need : cap - 1] = '\0';
+    return need;
+}
+
+int find_answer_start(const Vocab *vocab, const int *ids, int n)
+{
+    int assistant = vocab_lookup(vocab, "Assistant", 9), colon = vocab_lookup(vocab, ":", 1);
+    if (assistant < 0 || colon < 0) return 0;
+    for (int i = n - 2; i >= 0; i--)
+        if (ids[i] == assistant && ids[i + 1] == colon) return i + 2;
+    return 0;
+}

@@ -1,0 +1,229 @@
+/*
+ * data.c — training texts from JSON and CSV files (DESIGN.md §4, contract in
+ * data.h). This is the first step of the flow: the texts it returns go to the
+ * tokenizer, which builds the vocabulary and turns them into ids for batches.
+ *
+ * This file holds what both formats share: messages with their place, the
+ * checks every value gets (not blank, at most DATA_MAX_TEXT_BYTES, valid
+ * UTF-8), the Dataset itself, and the entry points that read a file and
+ * hand it to data_json.c or data_csv.c by its extension.
+ *
+ * A load never half-succeeds. Everything is read into a staging Dataset and
+ * moved into the caller's only when the whole file was good, so on any error
+ * the caller's dataset is exactly as it was. Memory is the file plus the
+ * texts it holds (about twice the file at the peak; 100 MB of JSON loads in
+ * about 220 MB): the text array grows geometrically, JSON is parsed one
+ * entry at a time, CSV cells reuse their buffers, and a value over the text
+ * limit is refused before a parser copies it, so a 1 GB line costs no more
+ * than its own bytes (tests/stress.sh measures both).
+ */
+#include "train/data.h"
+#include "train/data_internal.h"
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- places and messages ----------------------------------------------- */
+
+/* fail() with the place in front: "x.json: entry 3: ...", "x.csv:7: ...". */
+int data_fail_at(const Place *at, const char *fmt, ...)
+{
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (at->entry) return fail("%s: entry %zu: %s", at->file, at->entry, what);
+    if (at->line) return fail("%s:%zu: %s", at->file, at->line, what);
+    return fail("%s: %s", at->file, what);
+}
+
+/* The offset of the first byte that does not belong to a well-formed UTF-8
+ * sequence (RFC 3629: no overlong forms, no UTF-16 surrogates, nothing above
+ * U+10FFFF), or len when there is none. lo..hi is the range the second byte
+ * of a sequence may take; it is narrower than 80..BF exactly where those
+ * three exclusions bite. */
+static size_t utf8_invalid_at(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        unsigned lead = s[i], lo = 0x80, hi = 0xBF;
+        size_t n;
+        if (lead < 0x80) { i++; continue; }
+        if (lead >= 0xC2 && lead <= 0xDF) n = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) n = 3;
+        else if (lead >= 0xF0 && lead <= 0xF4) n = 4;
+        else return i;
+        if (lead == 0xE0) lo = 0xA0;           /* overlong 3-byte form */
+        if (lead == 0xED) hi = 0x9F;           /* D800..DFFF, surrogates */
+        if (lead == 0xF0) lo = 0x90;           /* overlong 4-byte form */
+        if (lead == 0xF4) hi = 0x8F;           /* above U+10FFFF */
+        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi) return i;
+        for (size_t k = 2; k < n; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+        i += n;
+    }
+    return len;
+}
+
+/* ---- the dataset ------------------------------------------------------- */
+
+static int dataset_reserve(Dataset *ds, size_t needed)
+{
+    if (needed <= ds->capacity) return 0;
+    size_t capacity = ds->capacity ? ds->capacity : 16;
+    while (capacity < needed) {
+        if (capacity > SIZE_MAX / 2 / sizeof *ds->texts)
+            return fail("out of memory: cannot hold %zu texts", needed);
+        capacity *= 2;
+    }
+    char **texts = realloc(ds->texts, capacity * sizeof *texts);
+    if (!texts) return fail("out of memory: cannot hold %zu texts", needed);
+    ds->texts = texts;
+    ds->capacity = capacity;
+    return 0;
+}
+
+int dataset_add(Dataset *ds, const char *text, size_t len)
+{
+    trim(&text, &len);
+    int has_eos = len >= 4 && memcmp(text + len - 4, "</s>", 4) == 0;
+    const char *eos = has_eos ? "" : len > 0 ? " </s>" : "</s>";
+    size_t eos_len = strlen(eos);
+    if (dataset_reserve(ds, ds->count + 1) != 0) return -1;
+    char *copy = xmalloc(len + eos_len + 1, 1);
+    if (!copy) return -1;
+    if (len > 0) memcpy(copy, text, len);
+    memcpy(copy + len, eos, eos_len + 1);
+    ds->texts[ds->count++] = copy;
+    return 0;
+}
+
+void dataset_free(Dataset *ds)
+{
+    for (size_t i = 0; i < ds->count; i++) free(ds->texts[i]);
+    free(ds->texts);
+    memset(ds, 0, sizeof *ds);
+}
+
+/* Move every text of staged to the end of ds. On failure ds is unchanged;
+ * staged is emptied either way. */
+static int dataset_take(Dataset *ds, Dataset *staged)
+{
+    if (dataset_reserve(ds, ds->count + staged->count) != 0) {
+        dataset_free(staged);
+        return -1;
+    }
+    memcpy(ds->texts + ds->count, staged->texts, staged->count * sizeof *staged->texts);
+    ds->count += staged->count;
+    free(staged->texts);
+    memset(staged, 0, sizeof *staged);
+    return 0;
+}
+
+/* ---- checking and adding one text -------------------------------------- */
+
+int data_fail_size(const Place *at, size_t len)
+{
+    char have[32], limit[32];
+    return data_fail_at(at, "text is %s bytes; the limit is %s",
+                        with_commas(have, len), with_commas(limit, DATA_MAX_TEXT_BYTES));
+}
+
+/* The checks every value gets, whichever file it came from; what names it
+ * in messages ("text", "prompt", "response"). */
+static int check_value(const Place *at, const char *what, const char *s, size_t len)
+{
+    if (is_blank(s, len)) return data_fail_at(at, "%s is empty", what);
+    if (len > DATA_MAX_TEXT_BYTES) return data_fail_size(at, len);
+    size_t bad = utf8_invalid_at(s, len);
+    if (bad < len) return data_fail_at(at, "invalid UTF-8 in %s at byte offset %zu", what, bad);
+    return 0;
+}
+
+int data_add_text(Dataset *ds, const Place *at, const char *text, size_t len)
+{
+    if (check_value(at, "text", text, len) != 0) return -1;
+    return dataset_add(ds, text, len);
+}
+
+/* Render "User: {prompt} Assistant: {response}" and add it (dataset_add
+ * puts the " </s>" on). */
+int data_add_pair(Dataset *ds, const Place *at, const char *prompt, size_t prompt_len,
+                    const char *response, size_t response_len)
+{
+    static const char user[] = "User: ", assistant[] = " Assistant: ";
+    if (check_value(at, "prompt", prompt, prompt_len) != 0 ||
+        check_value(at, "response", response, response_len) != 0)
+        return -1;
+    trim(&prompt, &prompt_len);
+    trim(&response, &response_len);
+    size_t len = (sizeof user - 1) + prompt_len + (sizeof assistant - 1) + response_len;
+    if (len > DATA_MAX_TEXT_BYTES) return data_fail_size(at, len);
+    char *text = xmalloc(len, 1), *p = text;
+    if (!text) return -1;
+    memcpy(p, user, sizeof user - 1);           p += sizeof user - 1;
+    memcpy(p, prompt, prompt_len);              p += prompt_len;
+    memcpy(p, assistant, sizeof assistant - 1); p += sizeof assistant - 1;
+    memcpy(p, response, response_len);
+    int rc = dataset_add(ds, text, len);
+    free(text);
+    return rc;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+enum { FORMAT_UNKNOWN, FORMAT_JSON, FORMAT_CSV };
+
+static int data_format(const char *name)
+{
+    size_t len = strlen(name);
+    if (len >= 5 && strcasecmp(name + len - 5, ".json") == 0) return FORMAT_JSON;
+    if (len >= 4 && strcasecmp(name + len - 4, ".csv") == 0) return FORMAT_CSV;
+    return FORMAT_UNKNOWN;
+}
+
+int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t len)
+{
+    Place file = { name, 0, 0 };
+    int format = data_format(name);
+    if (format == FORMAT_UNKNOWN)
+        return data_fail_at(&file, "unknown data format; use .json or .csv");
+    if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {   /* UTF-8 byte-order mark */
+        bytes += 3;
+        len -= 3;
+    }
+    if (is_blank(bytes, len)) return data_fail_at(&file, "file is empty");
+    const char *nul = memchr(bytes, '\0', len);
+    if (nul) {
+        file.line = line_at(bytes, (size_t)(nul - bytes));
+        return data_fail_at(&file, "NUL byte in the file; data files must be UTF-8 text");
+    }
+    Dataset staged = { 0 };
+    int rc = format == FORMAT_JSON ? data_load_json(&staged, name, bytes, len)
+                                   : data_load_csv(&staged, name, bytes, len);
+    if (rc != 0) {
+        dataset_free(&staged);
+        return rc;
+    }
+    return dataset_take(ds, &staged);
+}
+
+int data_load(Dataset *ds, const char *path)
+{
+    if (data_format(path) == FORMAT_UNKNOWN) {
+        Place file = { path, 0, 0 };
+        return data_fail_at(&file, "unknown data format; use .json or .csv");
+    }
+    size_t len;
+    char *bytes = read_whole_file(path, &len);
+    if (!bytes) return -1;
+    int rc = data_load_buffer(ds, path, bytes, len);
+    free(bytes);
+    return rc;
+}
