@@ -19,6 +19,7 @@ CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
 LDLIBS   += -lcjson -lcsv -lm
 OMP      ?= 1
 SANITIZE ?= 0
+MPI      ?= 0
 BUILD    ?= build
 
 ifeq ($(OMP),1)
@@ -27,6 +28,15 @@ ifeq ($(OMP),1)
 else
   CFLAGS   += -fopenmp-simd            # keep the `omp simd` loops vectorised
   WARNINGS += -Wno-unknown-pragmas     # the serial build ignores the other omp pragmas
+endif
+
+# Data-parallel training under mpirun (docs/21-data-parallel.md): Open MPI's
+# compiler wrapper, into build-mpi/, and ./rustgpt is that build until the
+# next plain `make`.
+ifeq ($(MPI),1)
+  CC        = mpicc
+  BUILD     = build-mpi
+  CPPFLAGS += -DRUSTGPT_MPI
 endif
 
 ifeq ($(SANITIZE),1)
@@ -73,8 +83,9 @@ ifeq ($(SANITIZE),1)
 all: $(BUILD)/rustgpt
 endif
 
+.PHONY: rustgpt
 rustgpt: $(BUILD)/rustgpt
-	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
+	@if [ "$(BUILD)" = build ] || [ "$(BUILD)" = build-mpi ]; then cp $< $@; fi
 
 $(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -110,6 +121,12 @@ valgrind:
 
 bench: rustgpt
 	./rustgpt bench
+
+# Data-parallel training: 1 process (1 and 2 threads) against 2 MPI ranks.
+.PHONY: bench-mpi
+bench-mpi: build/rustgpt
+	$(MAKE) MPI=1 build-mpi/rustgpt
+	sh scripts/bench_mpi.sh
 
 PNG ?= $(basename $(LOG)).png
 plot:
@@ -150,7 +167,7 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
-	rm -rf build build-asan build-serial build-fuzz rustgpt
+	rm -rf build build-asan build-serial build-fuzz build-mpi rustgpt
 
 # ---- stress ------------------------------------------------------------------
 # Big inputs, too big for every `make test`: 100 MB datasets (peak memory and
