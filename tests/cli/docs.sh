@@ -178,6 +178,15 @@ matches_quote() {
          }' "$1" "$2"
 }
 
+# The comparison itself: a changed line fails, "..." lines and line tails match.
+printf 'loss 1.0\nsteps 5, 0.3 s\nsaved\n' > "$WORK/self.got"
+printf 'loss 1.1\n...\n' > "$WORK/self.stale"
+printf 'loss 1.0\nsteps 5, ...\nsaved\n' > "$WORK/self.tail"
+printf '...\nsaved\n' > "$WORK/self.any"
+if ! matches_quote "$WORK/self.stale" "$WORK/self.got" && matches_quote "$WORK/self.tail" "$WORK/self.got" &&
+   matches_quote "$WORK/self.any" "$WORK/self.got"; then pass docs_transcript_comparison_catches_stale_quotes
+else fail docs_transcript_comparison_catches_stale_quotes "matches_quote accepts a changed line or rejects a wildcard"; fi
+
 for chapter in "$DOCS"/*.md; do
     base=$(basename "$chapter")
     rm -f "$WORK"/quote.*
