@@ -168,6 +168,58 @@ static void copies_every_key_of_a_file(void)
     unlink(dst);
 }
 
+/* The format vtable: load into an rg_source (data in place), save back. */
+static void format_vtable_loads_and_saves(void)
+{
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/va.gguf", dir);
+    snprintf(b, sizeof b, "%s/vb.gguf", dir);
+    gguf_writer *w = gguf_writer_new();
+    gguf_set_string(w, "general.architecture", "llama", 5);
+    gguf_set_u32(w, "llama.block_count", 2);
+    gguf_set_f32(w, "llama.rope.freq_base", 500000.0f);
+    gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 1);
+    const char *tokens[] = { "<s>", "x" };
+    gguf_set_string_array(w, "tokenizer.ggml.tokens", tokens, NULL, 2);
+    int32_t types[2] = { 3, 1 };
+    gguf_set_array(w, "tokenizer.ggml.token_type", GGUF_INT32, types, 2);
+    uint16_t half[64];
+    for (int i = 0; i < 64; i++) half[i] = quant_f32_to_f16((float)i);
+    int64_t dims[2] = { 32, 2 };
+    gguf_add_tensor(w, "token_embd.weight", RG_TYPE_F16, 2, dims, half, sizeof half);
+    CHECK(gguf_writer_write(w, a) == 0);
+    gguf_writer_free(w);
+
+    unsigned char head[8] = "GGUF\3\0\0";
+    CHECK(gguf_format.probe(a, head, 8) == 1);
+    CHECK(gguf_format.probe(a, (const unsigned char *)"RGPT", 4) == 0);
+    rg_source *src;
+    CHECK(gguf_format.load(a, NULL, &src) == RG_OK);
+    if (!src) return;
+    int64_t iv;
+    double fv;
+    const char *sv;
+    size_t len;
+    CHECK(rg_source_int(src, "llama.block_count", &iv) == RG_OK && iv == 2);
+    CHECK(rg_source_float(src, "llama.rope.freq_base", &fv) == RG_OK && fv == 500000.0);
+    CHECK(rg_source_array_string(src, "tokenizer.ggml.tokens", 1, &sv, &len) == RG_OK && len == 1 && sv[0] == 'x');
+    CHECK(rg_source_array_int(src, "tokenizer.ggml.token_type", 0, &iv) == RG_OK && iv == 3);
+    const rg_tensor *t = rg_source_tensor(src, "token_embd.weight");
+    CHECK(t && t->type == RG_TYPE_F16 && t->dims[0] == 32 && t->dims[1] == 2 && t->n_bytes == 128);
+    if (t) CHECK(quant_f16_to_f32(((const uint16_t *)t->data)[63]) == 63.0f);
+    CHECK(gguf_format.save(src, b) == RG_OK);
+    rg_source_free(src);
+    /* the same bytes: the widths chosen on saving are the ones written */
+    size_t n1, n2;
+    char *x = read_whole_file(a, &n1), *y = read_whole_file(b, &n2);
+    CHECK(x && y && n1 == n2 && memcmp(x, y, n1) == 0);
+    free(x);
+    free(y);
+    CHECK(gguf_format.load("/nonexistent.gguf", NULL, &src) == RG_ERR_IO);
+    unlink(a);
+    unlink(b);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/test_gguf.XXXXXX");
@@ -175,6 +227,7 @@ int main(void)
     RUN(write_then_read_every_type);
     RUN(alignment_key_is_honoured);
     RUN(copies_every_key_of_a_file);
+    RUN(format_vtable_loads_and_saves);
     rmdir(dir);
     TESTS_DONE();
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 /* ---- declarations (one line each) ---- */
+extern const rg_format_vtable gguf_format;
 
 /* ---- the tables (one line each) ---- */
 
@@ -23,5 +24,6 @@ const rg_arch_vtable *const builtin_archs[] = {
 };
 
 const rg_format_vtable *const builtin_formats[] = {
+    &gguf_format,
     NULL
 };

@@ -453,6 +453,14 @@ int gguf_open(const char *path, gguf_file **out)
     return 0;
 }
 
+void *gguf_take_mapping(gguf_file *f, size_t *len)
+{
+    void *map = f->map;
+    *len = f->map_len;
+    f->map = NULL;
+    return map;
+}
+
 void gguf_close(gguf_file *f)
 {
     if (!f) return;

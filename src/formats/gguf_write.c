@@ -136,6 +136,7 @@ static int set_scalar(gguf_writer *w, const char *key, gguf_type type, uint64_t 
 int gguf_set_u32(gguf_writer *w, const char *key, uint32_t v) { return set_scalar(w, key, GGUF_UINT32, v); }
 int gguf_set_i32(gguf_writer *w, const char *key, int32_t v) { return set_scalar(w, key, GGUF_INT32, (uint32_t)v); }
 int gguf_set_u64(gguf_writer *w, const char *key, uint64_t v) { return set_scalar(w, key, GGUF_UINT64, v); }
+int gguf_set_i64(gguf_writer *w, const char *key, int64_t v) { return set_scalar(w, key, GGUF_INT64, (uint64_t)v); }
 int gguf_set_bool(gguf_writer *w, const char *key, int v) { return set_scalar(w, key, GGUF_BOOL, v ? 1 : 0); }
 
 int gguf_set_f32(gguf_writer *w, const char *key, float v)
