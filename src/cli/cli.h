@@ -28,6 +28,10 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+
+/* `rustgpt info` for a GGUF file (gguf_info.c). Returns 0, or -1 after fail(). */
+int gguf_print_info(const char *path, FILE *out);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
