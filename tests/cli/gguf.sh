@@ -68,6 +68,12 @@ expect_grep quantize_says_why "$WORK/err" "rows of 64 values, not a multiple of 
 if [ ! -e "$WORK/never.gguf" ]; then pass quantize_refusal_writes_nothing; else fail quantize_refusal_writes_nothing; fi
 expect_status quantize_unknown_type 2 "$RUSTGPT" quantize "$WORK/llama_f32.gguf" "$WORK/never.gguf" Q3_K
 
+# ---- rustgpt bench quant (a tiny matrix: the table's shape, not its speed) -----------------
+expect_status bench_quant_runs 0 "$RUSTGPT" bench quant --rows 64 --cols 512 --seconds 0.01 --threads 1
+expect_grep bench_quant_has_bound "$WORK/out" '^memory bound: memcpy of 256 MiB reads [0-9.]+ GB/s'
+expect_grep bench_quant_has_q4_k "$WORK/out" '^Q4_K +4\.50 '
+expect_status bench_quant_refuses_cols 2 "$RUSTGPT" bench quant --cols 100
+
 # ---- llama.cpp: one node process asks about every file -----------------------------------
 if ! command -v node > /dev/null 2>&1 || [ ! -d tests/interop/node_modules/node-llama-cpp ]; then
     echo "SKIP gguf_llama_cpp: node-llama-cpp is not installed (make interop-deps)"
