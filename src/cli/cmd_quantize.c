@@ -5,12 +5,17 @@
  * as llama.cpp's quantizer does. A matrix whose rows do not split into whole
  * blocks (256 values for the K-quants, 32 for Q8_0/Q4_0) is refused with
  * the reason, before anything is written. The output is written atomically.
+ *
+ * `rustgpt quantize --show TYPE` prints one block worked through instead:
+ * fixed example values, the block's bytes, its scales and integers, the
+ * values read back and the error (docs/16-quantization.md quotes it).
  */
 #include "cli/cli.h"
 #include "core/quant.h"
 #include "core/util.h"
 #include "formats/gguf.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,8 +70,86 @@ static void *convert_tensor(const gguf_tensor *t, rg_type to, size_t *n_bytes)
     return out;
 }
 
+/* ---- --show: one block worked through ------------------------------------ */
+
+/* The example values: a smooth wave with one outlier, the same every run. */
+static void example_values(float *x, int n)
+{
+    for (int i = 0; i < n; i++) x[i] = 0.5f * sinf(0.37f * (float)i) + 0.1f * cosf(1.3f * (float)i);
+    x[5] = 1.1f;
+}
+
+static void print_floats(const char *label, const float *x, int n)
+{
+    printf("%-9s", label);
+    for (int i = 0; i < n; i++) printf("%s%7.4f", i && i % 8 == 0 ? "\n         " : " ", x[i]);
+    printf("\n");
+}
+
+static int show_block(rg_type type)
+{
+    int n = quant_block_size(type) == 256 ? 256 : 32, shown = 32;
+    size_t bytes = quant_row_bytes(type, n);
+    float x[256], y[256];
+    unsigned char block[512];
+    example_values(x, n);
+    if (quant_quantize_row(type, x, block, n) != 0) return EXIT_RUNTIME;
+    quant_dequantize_row(type, block, y, n);
+    printf("%s: %d values in %zu bytes = %.2f bits per value (F32: 32, F16: 16)\n\n", quant_type_name(type), n,
+           bytes, 8.0 * (double)bytes / n);
+    print_floats("values", x, shown);
+    printf("bytes    ");
+    for (size_t i = 0; i < bytes && i < 48; i++) printf("%s%02x", i && i % 16 == 0 ? "\n         " : " ", block[i]);
+    printf("%s\n", bytes > 48 ? " ..." : "");
+    if (type == RG_TYPE_Q8_0 || type == RG_TYPE_Q4_0) {
+        uint16_t d16 = (uint16_t)(block[0] | block[1] << 8);
+        printf("d        %g (f16 0x%04x)\n", quant_f16_to_f32(d16), d16);
+        printf("q       ");
+        for (int i = 0; i < 32; i++) {
+            int q = type == RG_TYPE_Q8_0 ? (int8_t)block[2 + i]
+                  : (i < 16 ? block[2 + i] & 0xF : block[2 + i - 16] >> 4);
+            printf("%s%4d", i && i % 16 == 0 ? "\n        " : "", q);
+        }
+        printf("%s\n", type == RG_TYPE_Q4_0 ? "   (value = d * (q - 8))" : "   (value = d * q)");
+    } else if (type == RG_TYPE_Q4_K || type == RG_TYPE_Q5_K) {
+        uint16_t d16 = (uint16_t)(block[0] | block[1] << 8), m16 = (uint16_t)(block[2] | block[3] << 8);
+        printf("d %g, dmin %g; sub-block (scale, min) as 6-bit integers:\n        ", quant_f16_to_f32(d16),
+               quant_f16_to_f32(m16));
+        for (int j = 0; j < 8; j++) {
+            /* the packing of quant_blocks.h's kquant_scale_min */
+            const unsigned char *q = block + 4;
+            int sc = j < 4 ? q[j] & 63 : (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+            int m = j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+            printf(" (%d, %d)", sc, m);
+        }
+        printf("\n         value = d * scale * q - dmin * min\n");
+    } else if (type == RG_TYPE_Q6_K) {
+        printf("d %g; 16 sub-block scales (int8):", quant_f16_to_f32((uint16_t)(block[208] | block[209] << 8)));
+        for (int j = 0; j < 16; j++) printf(" %d", (int8_t)block[192 + j]);
+        printf("\n         value = d * scale * (q - 32)\n");
+    }
+    print_floats("read back", y, shown);
+    double err2 = 0, ref2 = 0, worst = 0;
+    for (int i = 0; i < n; i++) {
+        double e = (double)y[i] - x[i];
+        err2 += e * e;
+        ref2 += (double)x[i] * x[i];
+        if (fabs(e) > worst) worst = fabs(e);
+    }
+    if (n > shown) printf("(the first %d of %d values)\n", shown, n);
+    printf("largest error %.4f, RMS error %.4f = %.2f%% of the values' RMS\n", worst, sqrt(err2 / n),
+           100.0 * sqrt(err2 / ref2));
+    return EXIT_OK;
+}
+
 int cmd_quantize(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--show") == 0) {
+        rg_type t;
+        if (quant_type_from_name(argv[2], &t) != 0 || t == RG_TYPE_I32 || quant_block_size(t) == 1)
+            return usage_error("--show takes a block type: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q8_K");
+        return show_block(t);
+    }
     if (argc != 4 || is_option(argv[1]) || is_option(argv[2]) || is_option(argv[3]))
         return usage_error("usage: rustgpt quantize IN.gguf OUT.gguf TYPE   (TYPE: Q8_0 Q4_0 Q4_K Q5_K Q6_K F16 BF16 F32)");
     rg_type type;
