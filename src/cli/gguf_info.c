@@ -103,7 +103,8 @@ int gguf_print_info(const char *path, FILE *out)
         fputc('\n', out);
     }
 
-    fprintf(out, "\ntensors (%llu, data from byte %llu, aligned to %zu)\n", (unsigned long long)n_tensors,
+    fprintf(out, "\ntensors (%llu, infos from byte %llu, data from byte %llu, aligned to %zu)\n",
+            (unsigned long long)n_tensors, (unsigned long long)gguf_tensor_info_file_offset(f, 0),
             (unsigned long long)gguf_data_start(f), gguf_alignment(f));
     size_t name_width = 4;
     for (uint64_t i = 0; i < n_tensors; i++) {
