@@ -156,7 +156,7 @@ static void truncated_at_every_byte(void)
     CHECK(strstr(last_error(), "truncated") != NULL || strstr(last_error(), "past the end") != NULL ||
           strstr(last_error(), "cannot fit") != NULL);
     CHECK(gguf_open_memory(b.bytes, data_end - 1, "cut.gguf", &f) == -1);
-    CHECK(strstr(last_error(), "'b'") != NULL && strstr(last_error(), "past its end") != NULL);
+    CHECK(strstr(last_error(), "'b'") != NULL && strstr(last_error(), "past the end of the data section") != NULL);
 }
 
 static void hostile_counts_and_lengths(void)
@@ -198,10 +198,10 @@ static void hostile_tensors(void)
     expect_error(&k, "overlap");
     k = defaults();
     k.b_offset = 1ull << 62;
-    expect_error(&k, "past its end");
+    expect_error(&k, "past the end of the data section");
     k = defaults();
     k.b_offset = UINT64_MAX - 31;
-    expect_error(&k, "past its end");
+    expect_error(&k, "past the end of the data section");
     k = defaults();
     k.b_offset = 36;
     expect_error(&k, "offset 36 is not a multiple of the alignment 32");
