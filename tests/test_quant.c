@@ -10,7 +10,9 @@
  *    1e-5 of the summed magnitudes (the integer sums are exact, only the
  *    float accumulation order differs); matvec equals the float product of
  *    the dequantized weights within the activation's 8-bit rounding; matmul
- *    equals n matvecs bit for bit; 1 and 2 threads give the same bits.
+ *    of fewer than 16 rows equals n matvecs bit for bit, of more the float
+ *    product of the dequantized weights (1e-5); 1 and 2 threads give the
+ *    same bits.
  */
 #include "test.h"
 #include "core/quant.h"
@@ -269,6 +271,52 @@ static void matmul_is_matvec_per_row_and_thread_independent(void)
     free(x);
 }
 
+/* From 16 activation rows quant_matmul dequantizes the weights and uses the
+ * float SGEMM: the result is the float product of the dequantized weights,
+ * on every kernel path and thread count. */
+static void tiled_matmul_equals_float_product(void)
+{
+    const Kernels *tables[4];
+    int n_tables = kernels_available(tables, 4);
+    int64_t rows = 300, cols = 512, n = 40;   /* 300 = two tiles of 128 and a part */
+    float *x = normal_array((size_t)(n * cols), 1.0f);
+    for (int t = 0; t < N_ALL; t++) {
+        rg_type type = all_types[t];
+        float *deq;
+        void *w = random_weights(type, rows, cols, &deq);
+        float *Y = malloc((size_t)(n * rows) * sizeof(float)), *Y1 = malloc((size_t)(n * rows) * sizeof(float));
+        for (int k = 0; k < n_tables; k++) {
+            kernels_select(tables[k]->name);
+            quant_matmul(type, w, rows, cols, x, n, Y);
+            double worst = 0;
+            for (int64_t i = 0; i < n; i++) {
+                for (int64_t r = 0; r < rows; r++) {
+                    double exact = 0, mag = 0;
+                    for (int64_t c = 0; c < cols; c++) {
+                        exact += (double)deq[r * cols + c] * x[i * cols + c];
+                        mag += fabs((double)deq[r * cols + c] * x[i * cols + c]);
+                    }
+                    worst = fmax(worst, fabs(Y[i * rows + r] - exact) / mag);
+                }
+            }
+            if (!(worst < 1e-5)) printf("    %s %s: %g\n", tables[k]->name, quant_type_name(type), worst);
+            CHECK(worst < 1e-5);
+        }
+#ifdef _OPENMP
+        int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        quant_matmul(type, w, rows, cols, x, n, Y1);
+        omp_set_num_threads(threads > 1 ? threads : 2);
+        quant_matmul(type, w, rows, cols, x, n, Y);
+        omp_set_num_threads(threads);
+        CHECK(memcmp(Y, Y1, (size_t)(n * rows) * sizeof(float)) == 0);
+#endif
+        free(w); free(deq); free(Y); free(Y1);
+    }
+    kernels_select(tables[n_tables - 1]->name);
+    free(x);
+}
+
 int main(void)
 {
     rng_seed(&rng, 15);
@@ -278,5 +326,6 @@ int main(void)
     RUN(quantize_dequantize_error_within_bounds);
     RUN(simd_products_equal_scalar);
     RUN(matmul_is_matvec_per_row_and_thread_independent);
+    RUN(tiled_matmul_equals_float_product);
     TESTS_DONE();
 }

@@ -11,10 +11,14 @@
 #include "core/kernels/kernels.h"
 #include "core/util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* ---- the types ------------------------------------------------------------ */
 
@@ -236,9 +240,7 @@ void quant_dequantize_row(rg_type type, const void *row, float *out, int64_t n)
 {
     switch (type) {
     case RG_TYPE_F32: memcpy(out, row, (size_t)n * sizeof(float)); break;
-    case RG_TYPE_F16:
-        for (int64_t i = 0; i < n; i++) out[i] = quant_f16_to_f32(((const uint16_t *)row)[i]);
-        break;
+    case RG_TYPE_F16: quant_kernels()->f16_row(row, out, n); break;
     case RG_TYPE_BF16:
         for (int64_t i = 0; i < n; i++) out[i] = quant_bf16_to_f32(((const uint16_t *)row)[i]);
         break;
@@ -362,9 +364,54 @@ void quant_matvec(rg_type type, const void *W, int64_t rows, int64_t cols, const
     quant_matmul(type, W, rows, cols, x, 1, y);
 }
 
+/* Many activation rows (a prompt): the weights are dequantized once, TILE_ROWS
+ * rows at a time into each thread's buffer, and the float kernels' tiled
+ * SGEMM (kernels.h matmul_forward) multiplies all n rows by them. Unpacking
+ * a block then costs 1/n of a product instead of once per activation row,
+ * and the activations stay in float (no 8-bit rounding). Returns -1 if the
+ * buffers cannot be had (the caller falls back to the dot products). */
+enum { TILED_MIN_ROWS = 16, TILE_ROWS = 128 };
+
+static int matmul_tiled(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X, int64_t n,
+                        float *Y)
+{
+    if (rows > INT_MAX || cols > INT_MAX / TILE_ROWS || n > INT_MAX) return -1;
+    const Kernels *k = kernels();
+    size_t row_bytes = quant_row_bytes(type, cols);
+    int threads = kernel_threads();
+    float *buffers = NULL;
+    if (type != RG_TYPE_F32) {
+        buffers = malloc((size_t)threads * TILE_ROWS * (size_t)cols * sizeof(float));
+        if (!buffers) return -1;
+    }
+    int64_t chunks = (rows + TILE_ROWS - 1) / TILE_ROWS;
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t r0 = c * TILE_ROWS, len = rows - r0 < TILE_ROWS ? rows - r0 : TILE_ROWS;
+        const float *w;
+        if (type == RG_TYPE_F32) {
+            w = (const float *)W + r0 * cols;
+        } else {
+#ifdef _OPENMP
+            float *buf = buffers + (size_t)omp_get_thread_num() * TILE_ROWS * (size_t)cols;
+#else
+            float *buf = buffers;
+#endif
+            for (int64_t r = 0; r < len; r++)
+                quant_dequantize_row(type, (const char *)W + (size_t)(r0 + r) * row_bytes, buf + r * cols, cols);
+            w = buf;
+        }
+        /* Y[i, r0 + o] for o < len: the output block starts at Y + r0 with rows Y's width apart */
+        k->matmul_forward(Y + r0, X, w, NULL, (int)n, (int)cols, (int)rows, 0, (int)len);
+    }
+    free(buffers);
+    return 0;
+}
+
 void quant_matmul(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X,
                   int64_t n, float *Y)
 {
+    if (n >= TILED_MIN_ROWS && matmul_tiled(type, W, rows, cols, X, n, Y) == 0) return;
     const QuantKernels *k = quant_kernels();
     size_t row_bytes = quant_row_bytes(type, cols);
     ActKind kind = act_kind(type);

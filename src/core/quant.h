@@ -72,8 +72,11 @@ int quant_type_has_matvec(rg_type type);
 void quant_matvec(rg_type type, const void *W, int64_t rows, int64_t cols, const float *x, float *y);
 
 /* Y[n, rows] = X[n, cols] · Wᵀ (prompt processing / batched decoding):
- * Y[i, r] = dot(W row r, X row i). Each X row is quantized once; threaded
- * by blocks of W rows, so every weight row is read once for all n. */
+ * Y[i, r] = dot(W row r, X row i). Below 16 rows of X each is quantized
+ * once and dotted as quant_matvec does (the same bits per row); from 16
+ * rows the weights are dequantized 128 rows at a time and multiplied in
+ * float by the tiled SGEMM of the float kernels (activations not rounded).
+ * Threaded by blocks of W rows, so every weight row is read once for all n. */
 void quant_matmul(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X,
                   int64_t n, float *Y);
 

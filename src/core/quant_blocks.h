@@ -91,6 +91,8 @@ typedef struct {
     float (*dot_q4_K)(const block_q4_K *w, const block_q8_K *a, int64_t n);
     float (*dot_q5_K)(const block_q5_K *w, const block_q8_K *a, int64_t n);
     float (*dot_q6_K)(const block_q6_K *w, const block_q8_K *a, int64_t n);
+    /* out[n] = an F16 row as floats (exact): the hardware conversion */
+    void (*f16_row)(const uint16_t *in, float *out, int64_t n);
 } QuantKernels;
 
 extern const QuantKernels quant_kernels_scalar;

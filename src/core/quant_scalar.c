@@ -141,9 +141,15 @@ static float dot_q6_K(const block_q6_K *w, const block_q8_K *a, int64_t n)
     return sum;
 }
 
+static void f16_row(const uint16_t *in, float *out, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) out[i] = quant_f16_to_f32(in[i]);
+}
+
 const QuantKernels quant_kernels_scalar = {
     .name = "scalar",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = dot_q8_0, .dot_q4_0 = dot_q4_0,
     .dot_q4_K = dot_q4_K, .dot_q5_K = dot_q5_K, .dot_q6_K = dot_q6_K,
+    .f16_row = f16_row,
 };

@@ -55,9 +55,17 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n)
     return sum;
 }
 
+static void f16_row(const uint16_t *in, float *out, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(in + i))));
+    for (; i < n; i++) out[i] = _cvtsh_ss(in[i]);
+}
+
 const QuantKernels quant_kernels_avx2 = {
     .name = "avx2",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = x86_dot_q8_0, .dot_q4_0 = x86_dot_q4_0,
     .dot_q4_K = x86_dot_q4_K, .dot_q5_K = x86_dot_q5_K, .dot_q6_K = x86_dot_q6_K,
+    .f16_row = f16_row,
 };

@@ -58,9 +58,17 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n)
     return sum;
 }
 
+static void f16_row(const uint16_t *in, float *out, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(in + i))));
+    for (; i < n; i++) out[i] = _cvtsh_ss(in[i]);
+}
+
 const QuantKernels quant_kernels_avx512 = {
     .name = "avx512",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = x86_dot_q8_0, .dot_q4_0 = x86_dot_q4_0,
     .dot_q4_K = x86_dot_q4_K, .dot_q5_K = x86_dot_q5_K, .dot_q6_K = x86_dot_q6_K,
+    .f16_row = f16_row,
 };

@@ -110,9 +110,17 @@ static float dot_q6_K(const block_q6_K *w, const block_q8_K *a, int64_t n)
     return quant_kernels_scalar.dot_q6_K(w, a, n);
 }
 
+static void f16_row(const uint16_t *in, float *out, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(in + i))));
+    for (; i < n; i++) out[i] = f16_scale(in[i]);
+}
+
 const QuantKernels quant_kernels_neon = {
     .name = "neon",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = dot_q8_0, .dot_q4_0 = dot_q4_0,
     .dot_q4_K = dot_q4_K, .dot_q5_K = dot_q5_K, .dot_q6_K = dot_q6_K,
+    .f16_row = f16_row,
 };
