@@ -20,6 +20,7 @@ static const char usage_text[] =
     "  rustgpt generate --model FILE --prompt TEXT [sampling options]\n"
     "  rustgpt eval     --model FILE DATA ...\n"
     "  rustgpt tokenize --model FILE TEXT\n"
+    "  rustgpt tokenize --tokenizer NAME|FILE [--ids|--count|--pieces] [--special allow|plain|refuse] [FILE|-]\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
