@@ -28,6 +28,11 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+
+/* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
+ * removing those from argv. EXIT_OK, or an exit status after fail(). */
+int cli_load_plugins(int *argc, char **argv);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

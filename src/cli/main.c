@@ -25,6 +25,7 @@ static const char usage_text[] =
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -53,7 +54,7 @@ static const struct {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },
+    { "explain", cmd_explain },   { "plugins", cmd_plugins },
 };
 
 /* Results that could not be written (a full disk behind `> file`) are an
@@ -90,7 +91,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
-        int status = commands[i].run(argc - 1, argv + 1);
+        int status = cli_load_plugins(&argc, argv);
+        if (status == EXIT_OK) status = commands[i].run(argc - 1, argv + 1);
         if (status != EXIT_OK && last_error()[0]) {
             fprintf(stderr, "rustgpt: %s\n", last_error());
             if (status == EXIT_USAGE) fprintf(stderr, "Try 'rustgpt --help'.\n");
