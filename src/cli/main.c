@@ -21,6 +21,7 @@ static const char usage_text[] =
     "  rustgpt eval     --model FILE DATA ...\n"
     "  rustgpt tokenize --model FILE TEXT\n"
     "  rustgpt tokenize --tokenizer NAME|FILE [--ids|--count|--pieces] [--special allow|plain|refuse] [FILE|-]\n"
+    "  rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
@@ -52,7 +53,7 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
-    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
+    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
 };

@@ -129,8 +129,10 @@ int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
 {
     if (len == 0) return 0;
     if (!bpe->regex) return fn(text, len, ctx);
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    if (!md) return fail("out of memory");
+    /* One match block per thread, made on its first call and kept, so that
+     * encoding allocates nothing after that (rg_tokenize's promise). */
+    static _Thread_local pcre2_match_data *md;
+    if (!md && !(md = pcre2_match_data_create(1, NULL))) return fail("out of memory");
     size_t pos = 0, covered = 0;    /* next search start; end of the last piece */
     int rc = 0;
     while (pos < len) {
@@ -153,7 +155,6 @@ int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
         pos = covered = end;
     }
     if (rc == 0 && covered < len) rc = fn(text + covered, len - covered, ctx);
-    pcre2_match_data_free(md);
     return rc;
 }
 
