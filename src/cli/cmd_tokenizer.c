@@ -3,6 +3,7 @@
  *
  *   rustgpt tokenizer train --vocab 8192 [--special TEXT]... [--threads N]
  *                           FILE... -o tok.json
+ *   rustgpt tokenizer convert NAME|FILE tok.json   (any BPE form to tokenizer.json)
  *
  * The files are read whole and learned from as plain text (bpe_train.c);
  * the result is written as a Hugging Face tokenizer.json that
@@ -70,8 +71,20 @@ static int tokenizer_train(int argc, char **argv)
     return rc;
 }
 
+/* `rustgpt tokenizer convert IN OUT`: any BPE form to tokenizer.json. */
+static int tokenizer_convert(int argc, char **argv)
+{
+    if (argc != 4) return usage_error("usage: rustgpt tokenizer convert NAME|FILE tok.json");
+    Bpe *bpe = bpe_load(argv[2]);
+    int rc = bpe && bpe_save_hf_json(bpe, argv[3]) == 0 ? EXIT_OK : EXIT_RUNTIME;
+    bpe_free(bpe);
+    return rc;
+}
+
 int cmd_tokenizer(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "train") == 0) return tokenizer_train(argc, argv);
-    return usage_error("usage: rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json");
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0) return tokenizer_convert(argc, argv);
+    return usage_error("usage: rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json\n"
+                       "       rustgpt tokenizer convert NAME|FILE tok.json");
 }

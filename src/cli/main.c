@@ -22,6 +22,7 @@ static const char usage_text[] =
     "  rustgpt tokenize --model FILE TEXT\n"
     "  rustgpt tokenize --tokenizer NAME|FILE [--ids|--count|--pieces] [--special allow|plain|refuse] [FILE|-]\n"
     "  rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json\n"
+    "  rustgpt tokenizer convert NAME|FILE tok.json\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"

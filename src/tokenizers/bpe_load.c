@@ -18,6 +18,8 @@
  */
 #define _GNU_SOURCE   /* memmem */
 #include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +30,20 @@
 #ifndef RG_DATA_DIR
 #define RG_DATA_DIR "/usr/local/share/rustgpt"
 #endif
+
+/* fail() with a prefix before the message already recorded (which lives in
+ * the buffer fail() writes, so it is copied first). Returns -1. */
+static int fail_within(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail_within(const char *fmt, ...)
+{
+    char cause[512], where[512];
+    snprintf(cause, sizeof cause, "%s", last_error());
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(where, sizeof where, fmt, ap);
+    va_end(ap);
+    return fail("%s: %s", where, cause);
+}
 
 /* ---- the encodings tiktoken defines by name ---------------------------------- */
 
@@ -130,7 +146,7 @@ static Bpe *parse_rank_lines(const char *text, size_t len, const char *path)
             return NULL;
         }
         if (bpe_set_token(bpe, (uint32_t)strtoul(sp + 1, NULL, 10), buf, (size_t)n) != 0) {
-            fail("%s: line %zu: %s", path, n_lines, last_error());
+            fail_within("%s: line %zu", path, n_lines);
             bpe_free(bpe);
             return NULL;
         }
@@ -149,7 +165,7 @@ static Bpe *finish_tiktoken(Bpe *bpe, const char *pattern, const char *const *sp
     if (n_special) bpe_set_bos_eos(bpe, -1, (int32_t)special_id[0]);
     return bpe;
 bad:
-    fail("%s: %s", path, last_error());
+    fail_within("%s", path);
     bpe_free(bpe);
     return NULL;
 }
@@ -268,7 +284,7 @@ static Bpe *parse_npm(const cJSON *root, const char *path)
                 goto bad;
             }
             if (bpe_set_token(bpe, rank, buf, (size_t)n) != 0) {
-                fail("%s: bpe_ranks line %zu, token %zu: %s", path, line_no, token_no, last_error());
+                fail_within("%s: bpe_ranks line %zu, token %zu", path, line_no, token_no);
                 goto bad;
             }
             rank++;
@@ -284,7 +300,7 @@ static Bpe *parse_npm(const cJSON *root, const char *path)
     bpe_set_bos_eos(bpe, -1, eot);
     return bpe;
 bad_msg:
-    fail("%s: %s", path, last_error());
+    fail_within("%s", path);
 bad:
     bpe_free(bpe);
     return NULL;
@@ -327,7 +343,7 @@ static int set_vocab(Bpe *bpe, const cJSON *vocab, const char *path)
             break;
         }
         if (bpe_set_token(bpe, (uint32_t)v->valueint, buf, (size_t)n) != 0) {
-            rc = fail("%s: vocab entry \"%.40s\": %s", path, v->string, last_error());
+            rc = fail_within("%s: vocab entry \"%.40s\"", path, v->string);
             break;
         }
     }
@@ -499,7 +515,7 @@ Bpe *bpe_from_hf_text(const char *text, size_t len, const char *path)
             goto bad;
         }
         if (bpe_add_special(bpe, content->valuestring, strlen(content->valuestring), (uint32_t)id->valueint) != 0) {
-            fail("%s: added_tokens entry %d: %s", path, i, last_error());
+            fail_within("%s: added_tokens entry %d", path, i);
             goto bad;
         }
     }
@@ -519,7 +535,7 @@ Bpe *bpe_from_hf_text(const char *text, size_t len, const char *path)
             goto bad;
         }
         if (bpe_set_token(bpe, (uint32_t)v->valueint, buf, (size_t)n) != 0) {
-            fail("%s: vocab entry \"%.40s\": %s", path, v->string, last_error());
+            fail_within("%s: vocab entry \"%.40s\"", path, v->string);
             goto bad;
         }
     }
@@ -543,7 +559,7 @@ Bpe *bpe_from_hf_text(const char *text, size_t len, const char *path)
     }
     bpe->whole_lookup = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "ignore_merges"));
     if (bpe_set_pattern(bpe, pattern ? pattern : "") != 0 || bpe_finish(bpe, path) != 0) {
-        fail("%s: %s", path, last_error());
+        fail_within("%s", path);
         goto bad;
     }
     int32_t eot = bpe->n_specials ? (int32_t)bpe->specials[0].id : -1;

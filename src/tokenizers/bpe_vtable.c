@@ -117,8 +117,9 @@ static rg_status bpe_from_source(const rg_source *src, void **state)
                         : fail("not in GPT-2's byte alphabet");
         }
         if (rc != 0) {
-            fail_status(RG_ERR_FORMAT, "tokenizer.ggml.tokens[%llu] \"%.40s\": %s", (unsigned long long)i, tok,
-                        last_error());
+            char cause[256];
+            snprintf(cause, sizeof cause, "%s", last_error());
+            fail_status(RG_ERR_FORMAT, "tokenizer.ggml.tokens[%llu] \"%.40s\": %s", (unsigned long long)i, tok, cause);
             bpe_free(bpe);
             return RG_ERR_FORMAT;
         }
@@ -153,7 +154,7 @@ static rg_status bpe_from_source(const rg_source *src, void **state)
     bpe_set_bos_eos(bpe, bos >= 0 && bos < (int64_t)n ? (int32_t)bos : -1, eos >= 0 && eos < (int64_t)n ? (int32_t)eos : -1);
     if (bpe_set_pattern(bpe, pattern ? pattern : BPE_PATTERN_GPT2) != 0 || bpe_finish(bpe, "tokenizer.ggml") != 0) {
         bpe_free(bpe);
-        return fail_status(RG_ERR_FORMAT, "%s", last_error());
+        return RG_ERR_FORMAT;   /* the message is recorded */
     }
     *state = bpe;
     return RG_OK;
@@ -254,7 +255,7 @@ static rg_status bpe_vt_train(const char *const *texts, size_t n, const char *op
     Bpe *bpe = bpe_train(texts, lens, n, &opt);
     free(lens);
     free(copy);
-    if (!bpe) return fail_status(RG_ERR_INVALID, "%s", last_error());
+    if (!bpe) return RG_ERR_INVALID;
     *state = bpe;
     return RG_OK;
 }
@@ -287,7 +288,7 @@ static rg_status bpe_vt_encode(const void *state, const char *text, size_t len, 
     size_t n = 0;
     if (bpe_encode(bpe, text, len, (flags & RG_TOKENIZE_PARSE_SPECIAL) ? BPE_PARSE_SPECIAL : 0, ids + (cap ? skip : 0),
                    cap > skip ? cap - skip : 0, &n) != 0)
-        return fail_status(RG_ERR_LIMIT, "%s", last_error());
+        return RG_ERR_LIMIT;
     *n_out = n + skip;
     if (*n_out > cap) return fail_status(RG_ERR_TOO_SMALL, "the text has %zu tokens; the buffer holds %zu", *n_out, cap);
     return RG_OK;
@@ -295,7 +296,7 @@ static rg_status bpe_vt_encode(const void *state, const char *text, size_t len, 
 
 static rg_status bpe_vt_decode(const void *state, const int32_t *ids, size_t n, char *buf, size_t cap, size_t *len_out)
 {
-    if (bpe_decode(state, ids, n, buf, cap, len_out) != 0) return fail_status(RG_ERR_INVALID, "%s", last_error());
+    if (bpe_decode(state, ids, n, buf, cap, len_out) != 0) return RG_ERR_INVALID;
     if (*len_out > cap) return fail_status(RG_ERR_TOO_SMALL, "the text needs %zu bytes; the buffer holds %zu", *len_out, cap);
     return RG_OK;
 }
