@@ -336,46 +336,46 @@ static void merge_small(const Bpe *bpe, const unsigned char *piece, size_t len,
 }
 
 /* The linked-list + indexed-heap merge, for long pieces. Position i is the
- * part starting at byte i; next/prev link the live parts; pair_rank[i] is
- * the rank of (part i, next part i) or BPE_NONE; heap holds the positions
- * with a rank, ordered by (rank, position); where[i] is i's heap index. */
+ * part starting at byte i; next/prev link the live parts. The heap holds one
+ * entry per adjacent pair that has a rule, rank << 32 | position, so the
+ * smallest entry is the lowest rank and, among equal ranks, the leftmost;
+ * where[i] is the heap index of position i's pair (BPE_NONE if none). */
 typedef struct {
-    uint32_t *part, *next, *prev, *pair_rank, *heap, *where;
+    uint32_t *part, *next, *prev, *where;
+    uint64_t *heap;
     uint32_t n_heap;
 } Merger;
 
-static inline uint64_t heap_key(const Merger *m, uint32_t pos)
+static inline void heap_set(Merger *m, uint32_t i, uint64_t entry)
 {
-    return (uint64_t)m->pair_rank[pos] << 32 | pos;
-}
-
-static void heap_swap(Merger *m, uint32_t a, uint32_t b)
-{
-    uint32_t pa = m->heap[a], pb = m->heap[b];
-    m->heap[a] = pb, m->where[pb] = a;
-    m->heap[b] = pa, m->where[pa] = b;
+    m->heap[i] = entry;
+    m->where[(uint32_t)entry] = i;
 }
 
 static void heap_up(Merger *m, uint32_t i)
 {
+    uint64_t e = m->heap[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (heap_key(m, m->heap[parent]) <= heap_key(m, m->heap[i])) break;
-        heap_swap(m, i, parent);
+        if (m->heap[parent] <= e) break;
+        heap_set(m, i, m->heap[parent]);
         i = parent;
     }
+    heap_set(m, i, e);
 }
 
 static void heap_down(Merger *m, uint32_t i)
 {
+    uint64_t e = m->heap[i];
     for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, best = i;
-        if (l < m->n_heap && heap_key(m, m->heap[l]) < heap_key(m, m->heap[best])) best = l;
-        if (r < m->n_heap && heap_key(m, m->heap[r]) < heap_key(m, m->heap[best])) best = r;
-        if (best == i) return;
-        heap_swap(m, i, best);
+        uint32_t l = 2 * i + 1, r = l + 1, best = l;
+        if (l >= m->n_heap) break;
+        if (r < m->n_heap && m->heap[r] < m->heap[l]) best = r;
+        if (m->heap[best] >= e) break;
+        heap_set(m, i, m->heap[best]);
         i = best;
     }
+    heap_set(m, i, e);
 }
 
 static void heap_remove(Merger *m, uint32_t pos)
@@ -383,32 +383,31 @@ static void heap_remove(Merger *m, uint32_t pos)
     uint32_t i = m->where[pos];
     if (i == BPE_NONE) return;
     m->where[pos] = BPE_NONE;
-    uint32_t last = m->heap[--m->n_heap];
+    uint64_t last = m->heap[--m->n_heap];
     if (i == m->n_heap) return;
-    m->heap[i] = last;
-    m->where[last] = i;
+    heap_set(m, i, last);
     heap_up(m, i);
-    heap_down(m, m->where[last]);
+    heap_down(m, m->where[(uint32_t)last]);
 }
 
-/* Set the rank of the pair starting at pos (after its parts changed). */
+/* Re-rank the pair starting at pos (after its parts changed). */
 static void pair_update(const Bpe *bpe, Merger *m, uint32_t pos)
 {
     uint32_t nx = m->next[pos];
     const BpePair *p = nx != BPE_NONE ? bpe_pair_find(bpe, m->part[pos], m->part[nx]) : NULL;
-    uint32_t rank = p ? p->rank : BPE_NONE;
-    if (rank == BPE_NONE) {
+    if (!p) {
         heap_remove(m, pos);
-        m->pair_rank[pos] = BPE_NONE;
         return;
     }
-    m->pair_rank[pos] = rank;
-    if (m->where[pos] == BPE_NONE) {
-        m->heap[m->n_heap] = pos;
-        m->where[pos] = m->n_heap++;
-        heap_up(m, m->where[pos]);
+    uint64_t entry = (uint64_t)p->rank << 32 | pos;
+    uint32_t i = m->where[pos];
+    if (i == BPE_NONE) {
+        i = m->n_heap++;
+        heap_set(m, i, entry);
+        heap_up(m, i);
     } else {
-        heap_up(m, m->where[pos]);
+        heap_set(m, i, entry);
+        heap_up(m, i);
         heap_down(m, m->where[pos]);
     }
 }
@@ -419,32 +418,31 @@ static int merge_large(const Bpe *bpe, const unsigned char *piece, size_t len,
     if (len > BPE_MAX_PIECE)
         return fail("a pre-token of %zu bytes exceeds the limit of %zu MB", len, BPE_MAX_PIECE >> 20);
     Merger m = { 0 };
-    uint32_t *mem = xmalloc(len, 6 * sizeof *mem);
-    if (!mem) return -1;
-    m.part = mem, m.next = mem + len, m.prev = mem + 2 * len;
-    m.pair_rank = mem + 3 * len, m.heap = mem + 4 * len, m.where = mem + 5 * len;
+    uint32_t *mem = xmalloc(len, 4 * sizeof *mem);
+    m.heap = xmalloc(len, sizeof *m.heap);
+    if (!mem || !m.heap) {
+        free(mem);
+        free(m.heap);
+        return -1;
+    }
+    m.part = mem, m.next = mem + len, m.prev = mem + 2 * len, m.where = mem + 3 * len;
     for (uint32_t i = 0; i < len; i++) {
         m.part[i] = bpe->byte_id[piece[i]];
         m.next[i] = i + 1 < len ? i + 1 : BPE_NONE;
         m.prev[i] = i ? i - 1 : BPE_NONE;
         m.where[i] = BPE_NONE;
-        m.pair_rank[i] = BPE_NONE;
     }
     for (uint32_t i = 0; i + 1 < len; i++) {
         const BpePair *p = bpe_pair_find(bpe, m.part[i], m.part[i + 1]);
-        if (!p) continue;
-        m.pair_rank[i] = p->rank;
-        m.heap[m.n_heap] = i;
-        m.where[i] = m.n_heap++;
+        if (p) heap_set(&m, m.n_heap++, (uint64_t)p->rank << 32 | i);
     }
-    for (uint32_t i = m.n_heap / 2 + 1; i-- > 0;) heap_down(&m, i);   /* heapify */
+    for (uint32_t i = m.n_heap / 2 + 1; i-- > 0;)   /* heapify */
+        if (i < m.n_heap) heap_down(&m, i);
     while (m.n_heap > 0) {
-        uint32_t pos = m.heap[0], right = m.next[pos];
-        const BpePair *p = bpe_pair_find(bpe, m.part[pos], m.part[right]);
-        m.part[pos] = p->merged;
+        uint32_t pos = (uint32_t)m.heap[0], right = m.next[pos];
+        m.part[pos] = bpe_pair_find(bpe, m.part[pos], m.part[right])->merged;
         /* Unlink the right part and drop its pair. */
         heap_remove(&m, right);
-        m.pair_rank[right] = BPE_NONE;
         m.next[pos] = m.next[right];
         if (m.next[right] != BPE_NONE) m.prev[m.next[right]] = pos;
         pair_update(bpe, &m, pos);
@@ -452,6 +450,7 @@ static int merge_large(const Bpe *bpe, const unsigned char *piece, size_t len,
     }
     for (uint32_t i = 0; i != BPE_NONE; i = m.next[i]) emit((int32_t)m.part[i], ids, cap, n);
     free(mem);
+    free(m.heap);
     return 0;
 }
 
