@@ -13,21 +13,16 @@
  * default, as tiktoken's encode() refuses them; `--special allow` makes
  * them their ids, `--special plain` encodes them as ordinary text.
  *
- * A large input is read in blocks and each block is cut into one chunk per
- * thread at safe boundaries: places where every known pattern (GPT-2,
- * cl100k, o200k) ends a pre-token whatever follows, so the chunks encode to
- * exactly the ids of the whole. Two kinds are used:
- *     letter | space letter        ("the| cat")
- *     non-space newline | letter   ("end.\n|Next")
- * Memory stays near (threads x block) whatever the file's size, as long as
- * such a boundary comes every block; a file without one is read whole.
+ * A large input is read in blocks of 8 MB per thread, each cut at a safe
+ * place (bpe_parallel.c) and encoded on every thread. Memory stays near
+ * 5 x (threads x block) whatever the file's size, as long as a safe place
+ * comes every block; a file without one is read whole.
  */
 #include "cli/cli.h"
 #include "core/util.h"
 #include "formats/modelfile.h"
 #include "tokenizers/bpe.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -55,29 +50,6 @@ static int tokenize_with_model(const char *model_path, const char *text)
     free(ids);
     model_free(&m);
     return ids ? EXIT_OK : EXIT_RUNTIME;
-}
-
-/* Is p (0 < p < len) a safe place to cut text, as the header says? */
-static int safe_cut(const char *t, size_t p, size_t len)
-{
-    unsigned char a = (unsigned char)t[p - 1], b = (unsigned char)t[p];
-    if (b == ' ' && p + 1 < len && isalpha(a) && isalpha((unsigned char)t[p + 1])) return 1;
-    return a == '\n' && isalpha(b) && p >= 2 && !isspace((unsigned char)t[p - 2]);
-}
-
-/* The first safe cut at or after `from` in t[0..len), or 0 when none. */
-static size_t next_cut(const char *t, size_t from, size_t len)
-{
-    for (size_t p = from ? from : 1; p + 1 < len; p++)
-        if (safe_cut(t, p, len)) return p;
-    return 0;
-}
-
-static int cut_safe_pattern(const Bpe *bpe)
-{
-    const char *p = bpe_pattern(bpe);
-    return strcmp(p, BPE_PATTERN_GPT2) == 0 || strcmp(p, BPE_PATTERN_CL100K) == 0 ||
-           strcmp(p, BPE_PATTERN_O200K) == 0;
 }
 
 typedef struct {
@@ -131,39 +103,14 @@ static int emit_ids(Tokenize *t, const int32_t *ids, size_t n)
     return 0;
 }
 
-/* Encode text[0..len) in up to n_chunks chunks cut at safe places, in
- * parallel, and emit the ids in order. */
-static int encode_block(Tokenize *t, const char *text, size_t len, int n_chunks)
+/* Encode one block on every thread and emit its ids. */
+static int encode_block(Tokenize *t, const char *text, size_t len)
 {
-    size_t cuts[65];
-    int n = 0;
-    cuts[n++] = 0;
-    for (int c = 1; c < n_chunks; c++) {
-        size_t want = len / (size_t)n_chunks * (size_t)c, at = want > cuts[n - 1] ? next_cut(text, want, len) : 0;
-        if (at > cuts[n - 1]) cuts[n++] = at;
-    }
-    cuts[n] = len;
-    int32_t *ids[64] = { 0 };
-    size_t counts[64] = { 0 };
-    int failed = 0;
-    char message[512] = "";
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(t->n_threads)
-    for (int c = 0; c < n; c++) {
-        size_t clen = cuts[c + 1] - cuts[c];
-        ids[c] = xmalloc(clen ? clen : 1, sizeof(int32_t));   /* a token has >= 1 byte */
-        if (!ids[c] || bpe_encode(t->bpe, text + cuts[c], clen, t->flags, ids[c], clen, &counts[c]) != 0) {
-            #pragma omp critical
-            {
-                if (!failed) snprintf(message, sizeof message, "%s", last_error());
-                failed = 1;
-            }
-        }
-    }
-    int rc = failed ? fail("%s", message) : 0;
-    for (int c = 0; c < n; c++) {
-        if (rc == 0) rc = emit_ids(t, ids[c], counts[c]);
-        free(ids[c]);
-    }
+    int32_t *ids = xmalloc(len ? len : 1, sizeof *ids);   /* a token has >= 1 byte */
+    size_t n = 0;
+    int rc = ids ? bpe_encode_parallel(t->bpe, text, len, t->flags, t->n_threads, ids, len, &n) : -1;
+    if (rc == 0) rc = emit_ids(t, ids, n);
+    free(ids);
     return rc;
 }
 
@@ -182,7 +129,7 @@ static int check_specials(const Tokenize *t, const char *text, size_t len, unsig
 
 static int tokenize_stream(Tokenize *t, FILE *in, int special_mode)
 {
-    int safe = cut_safe_pattern(t->bpe);
+    int safe = bpe_cuts_are_safe(t->bpe);
     size_t block = BLOCK_PER_THREAD * (size_t)t->n_threads, cap = block + 1, len = 0;
     char *buf = xmalloc(cap, 1);
     if (!buf) return -1;
@@ -205,12 +152,12 @@ static int tokenize_stream(Tokenize *t, FILE *in, int special_mode)
             if (!safe || len < cap) continue;
             size_t cut = 0;
             for (size_t p = len - 2; p > len / 2 && !cut; p--)   /* the last safe cut */
-                if (safe_cut(buf, p, len)) cut = p;
+                if (bpe_safe_cut(buf, p, len)) cut = p;
             if (!cut) continue;
             upto = cut;
         }
         rc = check_specials(t, buf, upto, offset, special_mode);
-        if (rc == 0) rc = encode_block(t, buf, upto, safe ? t->n_threads * 2 : 1);
+        if (rc == 0) rc = encode_block(t, buf, upto);
         memmove(buf, buf + upto, len - upto);
         len -= upto;
         offset += upto;

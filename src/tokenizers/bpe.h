@@ -106,6 +106,18 @@ int bpe_encode_piece(const Bpe *bpe, const unsigned char *piece, size_t len,
 int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
                     int (*fn)(const char *piece, size_t n, void *ctx), void *ctx);
 
+/* Encode a large text on n_threads cores (bpe_parallel.c): the same ids as
+ * bpe_encode. Needs cap >= len (the chunks use the array as scratch) and one
+ * of the known patterns; otherwise it is bpe_encode on one thread. */
+int bpe_encode_parallel(const Bpe *bpe, const char *text, size_t len, int flags, int n_threads,
+                        int32_t *ids, size_t cap, size_t *n_out);
+/* Safe places to cut a text for the known patterns (bpe_parallel.c says
+ * which): is p one, the first at or after from (0 when none), and does this
+ * tokenizer's pattern allow them at all. */
+int bpe_safe_cut(const char *text, size_t p, size_t len);
+size_t bpe_next_safe_cut(const char *text, size_t from, size_t len);
+int bpe_cuts_are_safe(const Bpe *bpe);
+
 /* Decode ids: concatenated bytes into buf[0..cap), *len_out the length the
  * whole needs. -1 after fail() for an id outside the vocabulary. */
 int bpe_decode(const Bpe *bpe, const int32_t *ids, size_t n, char *buf, size_t cap, size_t *len_out);
