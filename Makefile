@@ -21,7 +21,7 @@ CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
 LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lm -ldl -lpthread
+LDLIBS   += -lcjson -lcsv -lpcre2-8 -lm -ldl -lpthread
 # Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
 # program that loads them: export its symbols.
 LDFLAGS  += -rdynamic

@@ -1,6 +1,6 @@
 /*
  * cmd_model.c — the commands that use a saved model: generate, eval,
- * tokenize, info and convert.
+ * info and convert (tokenize is cmd_tokenize.c).
  */
 #include "cli/cli.h"
 #include "train/data.h"
@@ -64,13 +64,6 @@ const char eval_help[] =
     "Scores the model on data files (.json or .csv): examples, tokens, unknown words,\n"
     "examples cut to seq-len, loss, perplexity, and for prompt/response data how many\n"
     "answers greedy decoding reproduces exactly.\n"
-    "\n"
-    "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
-
-const char tokenize_help[] =
-    "usage: rustgpt tokenize [--model FILE] TEXT\n"
-    "\n"
-    "Prints the token ids of TEXT in the model's vocabulary, then one line per token.\n"
     "\n"
     "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
 
@@ -182,32 +175,6 @@ int cmd_eval(int argc, char **argv)
     dataset_free(&ds);
     model_free(&m);
     return rc;
-}
-
-int cmd_tokenize(int argc, char **argv)
-{
-    const char *model_path = NULL, *text = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--model") == 0) {
-            if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
-        } else if (is_option(argv[i]) || text) {
-            return unknown_argument("tokenize", argv[i]);
-        } else {
-            text = argv[i];
-        }
-    }
-    if (!text) return usage_error("tokenize needs TEXT");
-    Model m;
-    if (model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0) return EXIT_RUNTIME;
-    int n, *ids = encode_text(&m.vocab, text, &n);
-    if (ids) {
-        for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", ids[i]);
-        printf("\n");
-        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], m.vocab.words[ids[i]]);
-    }
-    free(ids);
-    model_free(&m);
-    return ids ? EXIT_OK : EXIT_RUNTIME;
 }
 
 int cmd_info(int argc, char **argv)

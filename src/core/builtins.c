@@ -12,6 +12,7 @@
 
 /* ---- declarations (one line each) ---- */
 extern const rg_tokenizer_vtable rg_word_tokenizer;
+extern const rg_tokenizer_vtable rg_bpe_tokenizer;
 extern const rg_arch_vtable rg_gpt_arch;
 extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
@@ -22,6 +23,7 @@ extern const rg_format_vtable gguf_format;
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
     &rg_word_tokenizer,
+    &rg_bpe_tokenizer,
     NULL
 };
 
