@@ -11,14 +11,20 @@
 #include <stddef.h>
 
 /* ---- declarations (one line each) ---- */
+#include "archs/decoder.h"          /* llama_arch, qwen2_arch, gpt2_arch */
+#include "tokenizers/spm.h"        /* spm_tokenizer */
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
+    &spm_tokenizer,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
+    &llama_arch,
+    &qwen2_arch,
+    &gpt2_arch,
     NULL
 };
 
