@@ -11,8 +11,9 @@
 #include <stddef.h>
 
 /* ---- declarations (one line each) ---- */
-#include "archs/decoder.h"          /* llama_arch, qwen2_arch, gpt2_arch */
-#include "tokenizers/spm.h"        /* spm_tokenizer */
+extern const rg_format_vtable gguf_format;
+extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;   /* archs/llama.c, gpt2.c */
+extern const rg_tokenizer_vtable spm_tokenizer;                  /* tokenizers/spm.c */
 
 /* ---- the tables (one line each) ---- */
 
@@ -29,5 +30,6 @@ const rg_arch_vtable *const builtin_archs[] = {
 };
 
 const rg_format_vtable *const builtin_formats[] = {
+    &gguf_format,
     NULL
 };
