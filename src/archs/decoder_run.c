@@ -26,6 +26,7 @@
  */
 #include "archs/decoder.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@ typedef struct {
     int32_t *pending;            /* [S] scratch: tokens of a batch per seq */
     float *k_cache, *v_cache;
     float *x, *h, *q, *k, *v, *att, *qkv, *ff_a, *ff_b, *scores;
+    float *rounded;              /* [B, max(d, q_dim, ff)]: inputs of F16 products */
     int32_t *pos, *seq;          /* [B] of the step                        */
     uint8_t *want;               /* [B]                                    */
 } decoder_ctx;
@@ -78,7 +80,7 @@ void decoder_context_free(void *ctx_state)
     free(c->n_tokens); free(c->pending);
     free(c->k_cache); free(c->v_cache);
     free(c->x); free(c->h); free(c->q); free(c->k); free(c->v); free(c->att);
-    free(c->qkv); free(c->ff_a); free(c->ff_b); free(c->scores);
+    free(c->qkv); free(c->ff_a); free(c->ff_b); free(c->scores); free(c->rounded);
     free(c->pos); free(c->seq); free(c->want);
     free(c);
 }
@@ -126,13 +128,15 @@ rg_status decoder_context_new(const void *model_state, const rg_context_options 
                                         : xmalloc(1, sizeof(float));
     c->ff_a = xmalloc(B * ff, sizeof(float));
     c->ff_b = xmalloc(B * ff, sizeof(float));
+    size_t widest = wide > ff ? wide : ff;
+    c->rounded = xmalloc(B * widest, sizeof(float));
     c->scores = xmalloc((size_t)c->n_score_rows * (size_t)n_ctx, sizeof(float));
     c->pos = xmalloc(B, sizeof *c->pos);
     c->seq = xmalloc(B, sizeof *c->seq);
     c->want = xmalloc(B, sizeof *c->want);
     if (!c->n_tokens || !c->pending || !c->k_cache || !c->v_cache || !c->x || !c->h ||
         !c->q || !c->att || !c->k || !c->v || !c->qkv || !c->ff_a || !c->ff_b ||
-        !c->scores || !c->pos || !c->seq || !c->want) {
+        !c->scores || !c->rounded || !c->pos || !c->seq || !c->want) {
         decoder_context_free(c);
         return RG_ERR_NOMEM;
     }
@@ -155,9 +159,20 @@ int32_t decoder_context_n_tokens(const void *ctx_state, int32_t seq)
 
 /* ---- one step --------------------------------------------------------------- */
 
-/* Y[n, rows] = X[n, cols] · Wᵀ + bias */
-static void linear(const decoder_linear *w, const float *X, int32_t n, float *Y)
+static float half_precision(float x) { return quant_f16_to_f32(quant_f32_to_f16(x)); }
+
+/* Y[n, rows] = X[n, cols] · Wᵀ + bias. For half-precision weights the
+ * inputs are rounded to the weights' precision first (into scratch
+ * [n, cols]), as llama.cpp's F16 and BF16 products do. */
+static void linear(const decoder_linear *w, const float *X, int32_t n, float *Y, float *scratch)
 {
+    if (w->type == RG_TYPE_F16 || w->type == RG_TYPE_BF16) {
+        size_t count = (size_t)n * (size_t)w->cols;
+        for (size_t i = 0; i < count; i++)
+            scratch[i] = w->type == RG_TYPE_F16 ? half_precision(X[i])
+                                                : quant_bf16_to_f32(quant_f32_to_bf16(X[i]));
+        X = scratch;
+    }
     if (n == 1) quant_matvec(w->type, w->data, w->rows, w->cols, X, Y);
     else quant_matmul(w->type, w->data, w->rows, w->cols, X, n, Y);
     if (w->bias)
@@ -188,6 +203,46 @@ static float *cache_row(const decoder_ctx *c, float *cache, int32_t layer, int32
     return cache + row * (size_t)kv_dim(c->m);
 }
 
+/* out[n] = x[n] rounded to half precision. */
+static void to_half_precision(float *out, const float *x, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) out[i] = half_precision(x[i]);
+}
+
+/* One query head q [hd] against the first n_keys rows of a cache (rows
+ * `stride` floats apart):
+ *     p = softmax(q · k_s / sqrt(hd)),   out = sum_s p_s v_s
+ * The numbers follow llama.cpp's default path: keys and values are held at
+ * half precision (its F16 cache), the query is rounded to half precision
+ * to meet them, and so are the weights p_s before they meet the values. */
+static void attend(float *out, float *scores, const float *q, const float *keys,
+                   const float *values, int32_t n_keys, int32_t hd, int32_t stride)
+{
+    const float scale = 1.0f / sqrtf((float)hd);
+    float max = -INFINITY;
+    for (int32_t s = 0; s < n_keys; s++) {
+        const float *k = keys + (size_t)s * stride;
+        float dot = 0.0f;
+        #pragma omp simd reduction(+:dot)
+        for (int32_t i = 0; i < hd; i++) dot += q[i] * k[i];
+        scores[s] = dot * scale;
+        if (scores[s] > max) max = scores[s];
+    }
+    double sum = 0.0;
+    for (int32_t s = 0; s < n_keys; s++) {
+        scores[s] = expf(scores[s] - max);
+        sum += scores[s];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
+    for (int32_t s = 0; s < n_keys; s++) {
+        const float *v = values + (size_t)s * stride;
+        float p = half_precision(scores[s] * inv);
+        #pragma omp simd
+        for (int32_t i = 0; i < hd; i++) out[i] += p * v[i];
+    }
+}
+
 /* Self-attention of the step's n tokens: q, k, v [n, ...] are this step's
  * projections (rotated); each token's keys and values go into its
  * sequence's cache at its position, then each query head attends to the
@@ -199,10 +254,10 @@ static void attention(decoder_ctx *c, int32_t layer, int32_t n)
     int32_t hd = m->head_dim, qd = q_dim(m), kvd = kv_dim(m);
     int32_t group = m->n_head / m->n_head_kv;
     for (int32_t i = 0; i < n; i++) {
-        memcpy(cache_row(c, c->k_cache, layer, c->seq[i], c->pos[i]), c->k + (size_t)i * kvd, (size_t)kvd * sizeof(float));
-        memcpy(cache_row(c, c->v_cache, layer, c->seq[i], c->pos[i]), c->v + (size_t)i * kvd, (size_t)kvd * sizeof(float));
+        to_half_precision(cache_row(c, c->k_cache, layer, c->seq[i], c->pos[i]), c->k + (size_t)i * kvd, kvd);
+        to_half_precision(cache_row(c, c->v_cache, layer, c->seq[i], c->pos[i]), c->v + (size_t)i * kvd, kvd);
+        to_half_precision(c->q + (size_t)i * qd, c->q + (size_t)i * qd, qd);
     }
-    const Kernels *kern = kernels();
     int32_t jobs = n * m->n_head;
     int nt = kernel_threads();
     if (nt > c->n_score_rows) nt = c->n_score_rows;
@@ -212,9 +267,8 @@ static void attention(decoder_ctx *c, int32_t layer, int32_t n)
         float *scores = c->scores + (size_t)thread_id() * c->n_ctx;
         const float *keys = cache_row(c, c->k_cache, layer, c->seq[i], 0) + (size_t)g * hd;
         const float *values = cache_row(c, c->v_cache, layer, c->seq[i], 0) + (size_t)g * hd;
-        kern->attention_row(c->att + (size_t)i * qd + (size_t)hh * hd, scores,
-                            c->q + (size_t)i * qd + (size_t)hh * hd, keys, values,
-                            c->pos[i] + 1, hd, kvd);
+        attend(c->att + (size_t)i * qd + (size_t)hh * hd, scores, c->q + (size_t)i * qd + (size_t)hh * hd,
+               keys, values, c->pos[i] + 1, hd, kvd);
     }
 }
 
@@ -243,35 +297,35 @@ static void block(decoder_ctx *c, const decoder_layer *L, int32_t layer, int32_t
     norm_rows(m, c->h, c->x, n, L->attn_norm_w, L->attn_norm_b);
     if (m->variant == DECODER_GPT2) {
         size_t w = qd + 2 * kvd;
-        linear(&L->wqkv, c->h, n, c->qkv);
+        linear(&L->wqkv, c->h, n, c->qkv, c->rounded);
         for (int32_t i = 0; i < n; i++) {
             memcpy(c->q + i * qd, c->qkv + i * w, qd * sizeof(float));
             memcpy(c->k + i * kvd, c->qkv + i * w + qd, kvd * sizeof(float));
             memcpy(c->v + i * kvd, c->qkv + i * w + qd + kvd, kvd * sizeof(float));
         }
     } else {
-        linear(&L->wq, c->h, n, c->q);
-        linear(&L->wk, c->h, n, c->k);
-        linear(&L->wv, c->h, n, c->v);
+        linear(&L->wq, c->h, n, c->q, c->rounded);
+        linear(&L->wk, c->h, n, c->k, c->rounded);
+        linear(&L->wv, c->h, n, c->v, c->rounded);
         if (m->n_rot > 0) rotate(c, n);
     }
     attention(c, layer, n);
-    linear(&L->wo, c->att, n, c->h);
+    linear(&L->wo, c->att, n, c->h, c->rounded);
     add_rows(c->x, c->h, (size_t)n * d);
 
     /* feed-forward */
     norm_rows(m, c->h, c->x, n, L->ffn_norm_w, L->ffn_norm_b);
     if (m->variant == DECODER_GPT2) {
-        linear(&L->up, c->h, n, c->ff_a);
+        linear(&L->up, c->h, n, c->ff_a, c->rounded);
         #pragma omp parallel for num_threads(kernel_threads()) if (n >= 8)
         for (int32_t i = 0; i < n; i++) gelu_tanh(c->ff_a + i * ff, (int64_t)ff);
     } else {
-        linear(&L->gate, c->h, n, c->ff_a);
-        linear(&L->up, c->h, n, c->ff_b);
+        linear(&L->gate, c->h, n, c->ff_a, c->rounded);
+        linear(&L->up, c->h, n, c->ff_b, c->rounded);
         #pragma omp parallel for num_threads(kernel_threads()) if (n >= 8)
         for (int32_t i = 0; i < n; i++) swiglu(c->ff_a + i * ff, c->ff_b + i * ff, (int64_t)ff);
     }
-    linear(&L->down, c->ff_a, n, c->h);
+    linear(&L->down, c->ff_a, n, c->h, c->rounded);
     add_rows(c->x, c->h, (size_t)n * d);
 }
 
@@ -305,7 +359,7 @@ static void forward_step(decoder_ctx *c, const int32_t *tokens, int32_t n, float
         norm_rows(m, c->h + n_out * d, c->x + i * d, 1, m->out_norm_w, m->out_norm_b);
         n_out++;
     }
-    if (n_out > 0) linear(&m->output, c->h, n_out, logits);
+    if (n_out > 0) linear(&m->output, c->h, n_out, logits, c->rounded);
 }
 
 /* Check the whole batch before anything changes: ids in the vocabulary,

@@ -32,9 +32,10 @@ int api_tokenize(const rg_tokenizer *tok, const char *text, int flags, int32_t *
 int api_is_end_token(const rg_tokenizer *tok, int32_t id);
 
 /* Decode prompt[n_prompt] into sequence 0 of ctx, then sample until an end
- * token or sp->max_tokens, printing text (or ids) to out as it goes. */
+ * token or sp->max_tokens, printing text (or ids) to out as it goes;
+ * probs_k > 0 prints the probs_k most likely tokens before each choice. */
 int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
-                 const rg_sampling *sp, int print_ids, FILE *out, int32_t *n_generated);
+                 const rg_sampling *sp, int print_ids, int probs_k, FILE *out, int32_t *n_generated);
 
 /* Printing generated ids as text, complete UTF-8 characters at a time. */
 typedef struct {

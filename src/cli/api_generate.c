@@ -6,7 +6,9 @@
  *   rustgpt generate --model F.gguf --prompt TEXT [sampling] [--threads N]
  *   rustgpt generate --model F.gguf --prompt-ids "1 2 3" --ids   (token ids
  *       in, generated token ids out: what tests compare with llama.cpp)
- *   rustgpt tokenize --model F.gguf [--ids] TEXT
+ *   rustgpt generate ... --probs K   (before each token a line "# id:p ..."
+ *       of the K most likely next tokens; then the chosen id on its line)
+ *   rustgpt tokenize --model F.gguf [--ids] [--no-bos] [--special] TEXT
  *
  * The prompt is processed in one rg_decode call (a matrix product over all
  * its tokens), then each token is sampled (rg_sample) and fed back, until
@@ -17,6 +19,7 @@
 #include "cli/api_cli.h"
 #include "core/util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +39,9 @@ int wants_api_model(int argc, char **argv)
 
 int api_fail(rg_status st)
 {
-    fail("%s", rg_last_error());
+    char message[1024];
+    snprintf(message, sizeof message, "%s", rg_last_error());
+    fail("%s", message);
     return st == RG_ERR_INVALID || st == RG_ERR_LIMIT ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
@@ -147,7 +152,10 @@ int text_stream_push(text_stream *s, int32_t id, int flush_all)
         s->cap_text = len + 64;
         st = rg_detokenize(s->tok, s->ids, s->n_ids, s->text, s->cap_text, &len);
     }
-    if (st != RG_OK) return fail("%s", rg_last_error());
+    if (st != RG_OK) {
+        api_fail(st);
+        return -1;
+    }
     size_t upto = flush_all ? len : complete_utf8(s->text, len);
     if (upto > s->printed) {
         fwrite(s->text + s->printed, 1, upto - s->printed, s->out);
@@ -170,8 +178,32 @@ int api_is_end_token(const rg_tokenizer *tok, int32_t id)
     return 0;
 }
 
+/* The probs_k most likely next tokens, "id:p" after softmax of the raw
+ * logits (before penalty and temperature), on one line after "#". */
+static void print_top_probs(const float *logits, int32_t n_vocab, int probs_k, FILE *out)
+{
+    float max = logits[0];
+    for (int32_t i = 1; i < n_vocab; i++) if (logits[i] > max) max = logits[i];
+    double sum = 0.0;
+    for (int32_t i = 0; i < n_vocab; i++) sum += exp((double)logits[i] - max);
+    int32_t shown[64];
+    int n_shown = 0;
+    fputs("#", out);
+    for (int k = 0; k < probs_k && k < 64 && k < n_vocab; k++) {
+        int32_t best = -1;
+        for (int32_t i = 0; i < n_vocab; i++) {
+            int taken = 0;
+            for (int j = 0; j < n_shown; j++) taken |= shown[j] == i;
+            if (!taken && (best < 0 || logits[i] > logits[best])) best = i;
+        }
+        shown[n_shown++] = best;
+        fprintf(out, " %d:%.6f", best, exp((double)logits[best] - max) / sum);
+    }
+    fputc('\n', out);
+}
+
 int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
-                 const rg_sampling *sp, int print_ids, FILE *out, int32_t *n_generated)
+                 const rg_sampling *sp, int print_ids, int probs_k, FILE *out, int32_t *n_generated)
 {
     int32_t n_vocab = rg_tokenizer_n_vocab(tok);
     float *logits = xmalloc((size_t)n_vocab, sizeof *logits);
@@ -192,12 +224,13 @@ int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt
         goto done;
     }
     for (int32_t k = 0; k < sp->max_tokens; k++) {
+        if (probs_k > 0) print_top_probs(logits, n_vocab, probs_k, out);
         int32_t id = rg_sample(sampler, logits, recent, (int32_t)n_recent);
         if (api_is_end_token(tok, id)) break;
         recent[n_recent++] = id;
         ++*n_generated;
         if (print_ids) {
-            fprintf(out, k ? " %d" : "%d", id);
+            fprintf(out, probs_k ? "%d\n" : k ? " %d" : "%d", id);
             fflush(out);
         } else if (text_stream_push(&stream, id, 0) < 0) {
             goto done;
@@ -225,7 +258,7 @@ int cmd_generate_api(int argc, char **argv, const SamplingOptions *defaults)
 {
     const char *model_path = NULL, *prompt = NULL, *prompt_ids = NULL;
     SamplingOptions opt = *defaults;
-    int print_ids = 0, threads = 0, n_ctx = 0;
+    int print_ids = 0, threads = 0, n_ctx = 0, probs_k = 0;
     for (int i = 1; i < argc; i++) {
         int r = parse_sampling_option(argc, argv, &i, &opt);
         if (r < 0) return EXIT_USAGE;
@@ -235,7 +268,9 @@ int cmd_generate_api(int argc, char **argv, const SamplingOptions *defaults)
         else if (strcmp(argv[i], "--prompt") == 0) { if (!(prompt = option_value(argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(argv[i], "--prompt-ids") == 0) { if (!(prompt_ids = option_value(argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(argv[i], "--ids") == 0) print_ids = 1;
-        else if (strcmp(argv[i], "--threads") == 0) {
+        else if (strcmp(argv[i], "--probs") == 0) {
+            if (!(v = option_value(argc, argv, &i)) || parse_int("--probs", v, 1, 64, &probs_k)) return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--threads") == 0) {
             if (!(v = option_value(argc, argv, &i)) || parse_int("--threads", v, 1, 1024, &threads)) return EXIT_USAGE;
         } else if (strcmp(argv[i], "--ctx") == 0) {
             if (!(v = option_value(argc, argv, &i)) || parse_int("--ctx", v, 1, 1 << 24, &n_ctx)) return EXIT_USAGE;
@@ -259,8 +294,8 @@ int cmd_generate_api(int argc, char **argv, const SamplingOptions *defaults)
         rg_sampling sp = { opt.temperature, opt.top_k, opt.top_p, opt.repeat_penalty, opt.seed,
                            opt.max_tokens };
         int32_t produced;
-        status = api_continue(ctx, tok, ids, n, &sp, print_ids, stdout, &produced);
-        if (status == EXIT_OK) fputc('\n', stdout);
+        status = api_continue(ctx, tok, ids, n, &sp, print_ids || probs_k, probs_k, stdout, &produced);
+        if (status == EXIT_OK && !probs_k) fputc('\n', stdout);
     }
     free(ids);
     rg_context_free(ctx);

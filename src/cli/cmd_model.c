@@ -3,6 +3,7 @@
  * tokenize, info and convert.
  */
 #include "cli/cli.h"
+#include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
@@ -45,6 +46,7 @@ int cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *prompt = NULL;
     SamplingOptions opt = sampling_default();
+    if (wants_api_model(argc, argv)) return cmd_generate_api(argc, argv, &opt);
     for (int i = 1; i < argc; i++) {
         int r = parse_sampling_option(argc, argv, &i, &opt);
         if (r < 0) return EXIT_USAGE;
@@ -142,6 +144,7 @@ int cmd_eval(int argc, char **argv)
 int cmd_tokenize(int argc, char **argv)
 {
     const char *model_path = NULL, *text = NULL;
+    if (wants_api_model(argc, argv)) return cmd_tokenize_api(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0) {
             if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
