@@ -192,7 +192,9 @@ def build(args):
         return (around + spread * rng.standard_normal(n)).astype(np.float32)
 
     t = args.type
-    tensors.append(("token_embd.weight", rng.standard_normal((V, d)).astype(np.float32), t))
+    # a tied output reads the embeddings: keep its logits in a useful range
+    emb_scale = 4.0 / np.sqrt(d) if args.tied else 1.0
+    tensors.append(("token_embd.weight", emb_scale * rng.standard_normal((V, d)).astype(np.float32), t))
     if arch == "gpt2":
         tensors.append(("position_embd.weight", 0.5 * rng.standard_normal((args.ctx, d)).astype(np.float32), t))
     for l in range(L):
