@@ -37,6 +37,10 @@ int api_is_end_token(const rg_tokenizer *tok, int32_t id);
 int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
                  const rg_sampling *sp, int print_ids, int probs_k, FILE *out, int32_t *n_generated);
 
+/* The same, printing text, with the generated ids in generated[max_tokens]. */
+int api_continue_into(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
+                      const rg_sampling *sp, FILE *out, int32_t *generated, int32_t *n_generated);
+
 /* Printing generated ids as text, complete UTF-8 characters at a time. */
 typedef struct {
     const rg_tokenizer *tok;

@@ -202,8 +202,9 @@ static void print_top_probs(const float *logits, int32_t n_vocab, int probs_k, F
     fputc('\n', out);
 }
 
-int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
-                 const rg_sampling *sp, int print_ids, int probs_k, FILE *out, int32_t *n_generated)
+static int continue_sequence(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt,
+                             size_t n_prompt, const rg_sampling *sp, int print_ids, int probs_k,
+                             FILE *out, int32_t *generated, int32_t *n_generated)
 {
     int32_t n_vocab = rg_tokenizer_n_vocab(tok);
     float *logits = xmalloc((size_t)n_vocab, sizeof *logits);
@@ -228,6 +229,7 @@ int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt
         int32_t id = rg_sample(sampler, logits, recent, (int32_t)n_recent);
         if (api_is_end_token(tok, id)) break;
         recent[n_recent++] = id;
+        if (generated) generated[*n_generated] = id;
         ++*n_generated;
         if (print_ids) {
             fprintf(out, probs_k ? "%d\n" : k ? " %d" : "%d", id);
@@ -252,6 +254,18 @@ done:
     free(seqs);
     free(recent);
     return status;
+}
+
+int api_continue(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
+                 const rg_sampling *sp, int print_ids, int probs_k, FILE *out, int32_t *n_generated)
+{
+    return continue_sequence(ctx, tok, prompt, n_prompt, sp, print_ids, probs_k, out, NULL, n_generated);
+}
+
+int api_continue_into(rg_context *ctx, const rg_tokenizer *tok, const int32_t *prompt, size_t n_prompt,
+                      const rg_sampling *sp, FILE *out, int32_t *generated, int32_t *n_generated)
+{
+    return continue_sequence(ctx, tok, prompt, n_prompt, sp, 0, 0, out, generated, n_generated);
 }
 
 int cmd_generate_api(int argc, char **argv, const SamplingOptions *defaults)
