@@ -20,6 +20,7 @@
  * Kernel paths (scalar, avx2, avx512, neon) are side by side in columns.
  */
 #include "cli/cli.h"
+#include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "archs/gpt.h"
@@ -351,6 +352,7 @@ static int parse_bench_args(int argc, char **argv, Bench *b)
 
 int cmd_bench(int argc, char **argv)
 {
+    if (wants_api_model(argc, argv)) return cmd_bench_api(argc, argv);
     Bench b;
     memset(&b, 0, sizeof b);
     int rc = parse_bench_args(argc, argv, &b);

@@ -97,7 +97,7 @@ def tensor_bytes(a, type_name):
     raise ValueError(type_name)
 
 
-def spm_vocab(rng):
+def spm_vocab(rng, vocab=0):
     tokens, scores, types = ["<unk>", "<s>", "</s>"], [0.0, 0.0, 0.0], [2, 3, 3]
     for b in range(256):
         tokens.append("<0x%02X>" % b)
@@ -113,6 +113,10 @@ def spm_vocab(rng):
         tokens.append(p)
         scores.append(float(-10.0 + len(p) + rng.uniform(-0.4, 0.4)))
         types.append(1)
+    while len(tokens) < vocab:                  # --vocab: unused pieces up to a real size
+        tokens.append("<unused%d>" % len(tokens))
+        scores.append(-100.0)
+        types.append(5)
     return tokens, scores, types
 
 
@@ -165,7 +169,7 @@ def build(args):
                     ("tokenizer.ggml.bos_token_id", len(tokens) - 1),
                     ("tokenizer.ggml.eos_token_id", len(tokens) - 1)]
     else:
-        tokens, scores, types = spm_vocab(rng)
+        tokens, scores, types = spm_vocab(rng, args.vocab)
         kv_meta += [("tokenizer.ggml.model", "llama"), ("tokenizer.ggml.tokens", tokens),
                     ("tokenizer.ggml.scores", scores), ("tokenizer.ggml.token_type", [I32(x) for x in types]),
                     ("tokenizer.ggml.bos_token_id", 1), ("tokenizer.ggml.eos_token_id", 2),
@@ -269,6 +273,7 @@ def main():
     ap.add_argument("--kv-heads", type=int, default=0)
     ap.add_argument("--ctx", type=int, default=256)
     ap.add_argument("--n-rot", type=int, default=0)
+    ap.add_argument("--vocab", type=int, default=0, help="pad the vocabulary to this size")
     ap.add_argument("--tied", action="store_true")
     ap.add_argument("--template", default="")
     ap.add_argument("--seed", type=int, default=1)
