@@ -28,6 +28,12 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+
+/* `rustgpt info` for a GGUF file (gguf_info.c). Returns 0, or -1 after fail(). */
+int gguf_print_info(const char *path, FILE *out);
+/* `rustgpt bench quant` (bench_quant.c): quant_matvec speed per type. */
+int bench_quant(int argc, char **argv);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
