@@ -13,7 +13,7 @@
 #include "cli/cli.h"
 #include "rustgpt.h"
 
-/* Do these arguments ask for the API path (--model X.gguf, --ids, --prompt-ids)? */
+/* Do these arguments ask for the API path (--model X.gguf)? */
 int wants_api_model(int argc, char **argv);
 
 int cmd_generate_api(int argc, char **argv, const SamplingOptions *defaults);

@@ -28,7 +28,6 @@
 int wants_api_model(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--ids") == 0 || strcmp(argv[i], "--prompt-ids") == 0) return 1;
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             size_t n = strlen(argv[i + 1]);
             if (n >= 5 && strcmp(argv[i + 1] + n - 5, ".gguf") == 0) return 1;

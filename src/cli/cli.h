@@ -24,6 +24,7 @@ int cmd_chat(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -34,6 +35,11 @@ int cmd_quantize(int argc, char **argv);
 int gguf_print_info(const char *path, FILE *out);
 /* `rustgpt bench quant` (bench_quant.c): quant_matvec speed per type. */
 int bench_quant(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+
+/* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
+ * removing those from argv. EXIT_OK, or an exit status after fail(). */
+int cli_load_plugins(int *argc, char **argv);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

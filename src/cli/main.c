@@ -20,11 +20,15 @@ static const char usage_text[] =
     "  rustgpt generate --model FILE --prompt TEXT [sampling options]\n"
     "  rustgpt eval     --model FILE DATA ...\n"
     "  rustgpt tokenize --model FILE TEXT\n"
+    "  rustgpt tokenize --tokenizer NAME|FILE [--ids|--count|--pieces] [--special allow|plain|refuse] [FILE|-]\n"
+    "  rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json\n"
+    "  rustgpt tokenizer convert NAME|FILE tok.json\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
     "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -51,9 +55,9 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
-    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
+    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },
+    { "explain", cmd_explain },   { "plugins", cmd_plugins },
     { "quantize", cmd_quantize },
 };
 
@@ -91,7 +95,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
-        int status = commands[i].run(argc - 1, argv + 1);
+        int status = cli_load_plugins(&argc, argv);
+        if (status == EXIT_OK) status = commands[i].run(argc - 1, argv + 1);
         if (status != EXIT_OK && last_error()[0]) {
             fprintf(stderr, "rustgpt: %s\n", last_error());
             if (status == EXIT_USAGE) fprintf(stderr, "Try 'rustgpt --help'.\n");

@@ -593,19 +593,3 @@ const rg_tokenizer_vtable spm_tokenizer = {
     .decode = decode,
     .piece = piece,
 };
-
-/* The same tokenizer under the name GGUF files give it
- * (tokenizer.ggml.model = "llama"), which is how a model finds it. */
-const rg_tokenizer_vtable spm_gguf_tokenizer = {
-    .abi_version = RG_ABI_VERSION,
-    .name = "llama",
-    .version = 1,
-    .from_source = from_source,
-    .to_source = to_source,
-    .destroy = destroy,
-    .n_vocab = n_vocab,
-    .special = special,
-    .encode = encode,
-    .decode = decode,
-    .piece = piece,
-};

@@ -9,7 +9,5 @@
 
 /* Registered as "spm"; made only from a model's metadata (from_source). */
 extern const rg_tokenizer_vtable spm_tokenizer;
-/* The same, registered as "llama": the name GGUF's tokenizer.ggml.model uses. */
-extern const rg_tokenizer_vtable spm_gguf_tokenizer;
 
 #endif
