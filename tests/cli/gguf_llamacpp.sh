@@ -1,6 +1,7 @@
 #!/bin/sh
 # gguf_llamacpp.sh — rustgpt against llama.cpp itself (node-llama-cpp) on
-# small random-weight GGUF files of each architecture and tensor type:
+# small random-weight GGUF files of each architecture (llama with multi-head,
+# grouped-query and multi-query attention, qwen2, gpt2) and tensor type:
 # the same tokenization, the same greedy continuation of 32 tokens, and
 # next-token probabilities within a tolerance (tests/interop/gguf_compare.mjs).
 #
@@ -28,7 +29,8 @@ make_model llama_gqa_f16  --arch llama --type F16 --kv-heads 2 --seed 2
 make_model llama_mqa_q8_0 --arch llama --type Q8_0 --kv-heads 1 --seed 3
 make_model llama_q4_0     --arch llama --type Q4_0 --kv-heads 2 --seed 5 --tied
 make_model qwen2_q8_0     --arch qwen2 --type Q8_0 --kv-heads 2 --seed 4
-make_model qwen2_f16      --arch qwen2 --type F16 --seed 6
+make_model gpt2_f32       --arch gpt2 --type F32 --seed 6
+make_model gpt2_q8_0      --arch gpt2 --type Q8_0 --seed 10
 # K-quants: written by rustgpt quantize from an F32 file
 make_model kquant_src     --arch llama --type F32 --kv-heads 2 --seed 7
 "$RUSTGPT" quantize "$WORK/kquant_src.gguf" "$WORK/llama_q4_k.gguf" Q4_K > /dev/null || fail gguf_quantize_q4_k
@@ -40,6 +42,7 @@ cd "$ROOT/tests/interop" && node gguf_compare.mjs "$RUSTGPT" 32 \
     llama_mqa_q8_0="$WORK/llama_mqa_q8_0.gguf":0.04 \
     llama_q4_0="$WORK/llama_q4_0.gguf":0.04 \
     qwen2_q8_0="$WORK/qwen2_q8_0.gguf":0.04 \
-    qwen2_f16="$WORK/qwen2_f16.gguf":0.002 \
+    gpt2_f32="$WORK/gpt2_f32.gguf":0.002 \
+    gpt2_q8_0="$WORK/gpt2_q8_0.gguf":0.04 \
     llama_q4_k="$WORK/llama_q4_k.gguf":0.04 \
     llama_q6_k="$WORK/llama_q6_k.gguf":0.04
