@@ -31,12 +31,21 @@
 #include <string.h>
 
 #include "core/kernels/kernels.h"
+#include "core/tensor.h"
 #include "core/quant.h"
 #include "core/util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+enum { GEMM_MIN_ROWS = 32, GEMM_CHUNK = 256 };
+
+typedef struct {
+    float *rounded;      /* [n, cols]: inputs of F16 products            */
+    float *w_chunk;      /* [GEMM_CHUNK, cols]: weight rows as floats    */
+    float *y_chunk;      /* [n, GEMM_CHUNK]: their products              */
+} linear_scratch;
 
 typedef struct {
     const decoder_model *m;
@@ -45,7 +54,7 @@ typedef struct {
     int32_t *pending;            /* [S] scratch: tokens of a batch per seq */
     float *k_cache, *v_cache;
     float *x, *h, *q, *k, *v, *att, *qkv, *ff_a, *ff_b, *scores;
-    float *rounded;              /* [B, max(d, q_dim, ff)]: inputs of F16 products */
+    linear_scratch lin;          /* rounded [B, widest], w_chunk [GEMM_CHUNK, widest], y_chunk [B, GEMM_CHUNK] */
     int32_t *pos, *seq;          /* [B] of the step                        */
     uint8_t *want;               /* [B]                                    */
 } decoder_ctx;
@@ -80,7 +89,8 @@ void decoder_context_free(void *ctx_state)
     free(c->n_tokens); free(c->pending);
     free(c->k_cache); free(c->v_cache);
     free(c->x); free(c->h); free(c->q); free(c->k); free(c->v); free(c->att);
-    free(c->qkv); free(c->ff_a); free(c->ff_b); free(c->scores); free(c->rounded);
+    free(c->qkv); free(c->ff_a); free(c->ff_b); free(c->scores);
+    free(c->lin.rounded); free(c->lin.w_chunk); free(c->lin.y_chunk);
     free(c->pos); free(c->seq); free(c->want);
     free(c);
 }
@@ -129,14 +139,16 @@ rg_status decoder_context_new(const void *model_state, const rg_context_options 
     c->ff_a = xmalloc(B * ff, sizeof(float));
     c->ff_b = xmalloc(B * ff, sizeof(float));
     size_t widest = wide > ff ? wide : ff;
-    c->rounded = xmalloc(B * widest, sizeof(float));
+    c->lin.rounded = xmalloc(B * widest, sizeof(float));
+    c->lin.w_chunk = xmalloc((size_t)GEMM_CHUNK * widest, sizeof(float));
+    c->lin.y_chunk = xmalloc(B * (size_t)GEMM_CHUNK, sizeof(float));
     c->scores = xmalloc((size_t)c->n_score_rows * (size_t)n_ctx, sizeof(float));
     c->pos = xmalloc(B, sizeof *c->pos);
     c->seq = xmalloc(B, sizeof *c->seq);
     c->want = xmalloc(B, sizeof *c->want);
     if (!c->n_tokens || !c->pending || !c->k_cache || !c->v_cache || !c->x || !c->h ||
         !c->q || !c->att || !c->k || !c->v || !c->qkv || !c->ff_a || !c->ff_b ||
-        !c->scores || !c->rounded || !c->pos || !c->seq || !c->want) {
+        !c->scores || !c->lin.rounded || !c->lin.w_chunk || !c->lin.y_chunk || !c->pos || !c->seq || !c->want) {
         decoder_context_free(c);
         return RG_ERR_NOMEM;
     }
@@ -161,17 +173,46 @@ int32_t decoder_context_n_tokens(const void *ctx_state, int32_t seq)
 
 static float half_precision(float x) { return quant_f16_to_f32(quant_f32_to_f16(x)); }
 
-/* Y[n, rows] = X[n, cols] · Wᵀ + bias. For half-precision weights the
- * inputs are rounded to the weights' precision first (into scratch
- * [n, cols]), as llama.cpp's F16 and BF16 products do. */
-static void linear(const decoder_linear *w, const float *X, int32_t n, float *Y, float *scratch)
+/* Big batches (a prompt) are cheaper as float matrix products: from this
+ * many rows on, GEMM_CHUNK weight rows at a time are expanded to float and
+ * multiplied with the float kernels of tensor.h, which run several times
+ * faster than the integer dot products. Smaller batches (decoding) read the
+ * quantized blocks directly, with their inputs rounded as llama.cpp rounds
+ * them (8-bit blocks for quantized weights, half precision for F16), so
+ * that decoding agrees with llama.cpp to the last digits it can. */
+static void linear_gemm(const decoder_linear *w, const float *X, int32_t n, float *Y,
+                        const linear_scratch *s)
 {
+    if (w->type == RG_TYPE_F32) {
+        matmul_forward(Y, X, w->data, w->bias, n, (int)w->cols, (int)w->rows);
+        return;
+    }
+    size_t row_bytes = quant_row_bytes(w->type, w->cols);
+    for (int64_t r0 = 0; r0 < w->rows; r0 += GEMM_CHUNK) {
+        int64_t rc = w->rows - r0 < GEMM_CHUNK ? w->rows - r0 : GEMM_CHUNK;
+        #pragma omp parallel for num_threads(kernel_threads())
+        for (int64_t r = 0; r < rc; r++)
+            quant_dequantize_row(w->type, (const char *)w->data + (size_t)(r0 + r) * row_bytes,
+                                 s->w_chunk + r * w->cols, w->cols);
+        matmul_forward(s->y_chunk, X, s->w_chunk, w->bias ? w->bias + r0 : NULL, n, (int)w->cols, (int)rc);
+        for (int32_t i = 0; i < n; i++)
+            memcpy(Y + (size_t)i * w->rows + r0, s->y_chunk + (size_t)i * rc, (size_t)rc * sizeof(float));
+    }
+}
+
+/* Y[n, rows] = X[n, cols] · Wᵀ + bias */
+static void linear(const decoder_linear *w, const float *X, int32_t n, float *Y, const linear_scratch *s)
+{
+    if (n >= GEMM_MIN_ROWS) {
+        linear_gemm(w, X, n, Y, s);
+        return;
+    }
     if (w->type == RG_TYPE_F16 || w->type == RG_TYPE_BF16) {
         size_t count = (size_t)n * (size_t)w->cols;
         for (size_t i = 0; i < count; i++)
-            scratch[i] = w->type == RG_TYPE_F16 ? half_precision(X[i])
-                                                : quant_bf16_to_f32(quant_f32_to_bf16(X[i]));
-        X = scratch;
+            s->rounded[i] = w->type == RG_TYPE_F16 ? half_precision(X[i])
+                                                   : quant_bf16_to_f32(quant_f32_to_bf16(X[i]));
+        X = s->rounded;
     }
     if (n == 1) quant_matvec(w->type, w->data, w->rows, w->cols, X, Y);
     else quant_matmul(w->type, w->data, w->rows, w->cols, X, n, Y);
@@ -297,35 +338,35 @@ static void block(decoder_ctx *c, const decoder_layer *L, int32_t layer, int32_t
     norm_rows(m, c->h, c->x, n, L->attn_norm_w, L->attn_norm_b);
     if (m->variant == DECODER_GPT2) {
         size_t w = qd + 2 * kvd;
-        linear(&L->wqkv, c->h, n, c->qkv, c->rounded);
+        linear(&L->wqkv, c->h, n, c->qkv, &c->lin);
         for (int32_t i = 0; i < n; i++) {
             memcpy(c->q + i * qd, c->qkv + i * w, qd * sizeof(float));
             memcpy(c->k + i * kvd, c->qkv + i * w + qd, kvd * sizeof(float));
             memcpy(c->v + i * kvd, c->qkv + i * w + qd + kvd, kvd * sizeof(float));
         }
     } else {
-        linear(&L->wq, c->h, n, c->q, c->rounded);
-        linear(&L->wk, c->h, n, c->k, c->rounded);
-        linear(&L->wv, c->h, n, c->v, c->rounded);
+        linear(&L->wq, c->h, n, c->q, &c->lin);
+        linear(&L->wk, c->h, n, c->k, &c->lin);
+        linear(&L->wv, c->h, n, c->v, &c->lin);
         if (m->n_rot > 0) rotate(c, n);
     }
     attention(c, layer, n);
-    linear(&L->wo, c->att, n, c->h, c->rounded);
+    linear(&L->wo, c->att, n, c->h, &c->lin);
     add_rows(c->x, c->h, (size_t)n * d);
 
     /* feed-forward */
     norm_rows(m, c->h, c->x, n, L->ffn_norm_w, L->ffn_norm_b);
     if (m->variant == DECODER_GPT2) {
-        linear(&L->up, c->h, n, c->ff_a, c->rounded);
+        linear(&L->up, c->h, n, c->ff_a, &c->lin);
         #pragma omp parallel for num_threads(kernel_threads()) if (n >= 8)
         for (int32_t i = 0; i < n; i++) gelu_tanh(c->ff_a + i * ff, (int64_t)ff);
     } else {
-        linear(&L->gate, c->h, n, c->ff_a, c->rounded);
-        linear(&L->up, c->h, n, c->ff_b, c->rounded);
+        linear(&L->gate, c->h, n, c->ff_a, &c->lin);
+        linear(&L->up, c->h, n, c->ff_b, &c->lin);
         #pragma omp parallel for num_threads(kernel_threads()) if (n >= 8)
         for (int32_t i = 0; i < n; i++) swiglu(c->ff_a + i * ff, c->ff_b + i * ff, (int64_t)ff);
     }
-    linear(&L->down, c->ff_a, n, c->h, c->rounded);
+    linear(&L->down, c->ff_a, n, c->h, &c->lin);
     add_rows(c->x, c->h, (size_t)n * d);
 }
 
@@ -359,7 +400,7 @@ static void forward_step(decoder_ctx *c, const int32_t *tokens, int32_t n, float
         norm_rows(m, c->h + n_out * d, c->x + i * d, 1, m->out_norm_w, m->out_norm_b);
         n_out++;
     }
-    if (n_out > 0) linear(&m->output, c->h, n_out, logits, c->rounded);
+    if (n_out > 0) linear(&m->output, c->h, n_out, logits, &c->lin);
 }
 
 /* Check the whole batch before anything changes: ids in the vocabulary,
