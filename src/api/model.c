@@ -18,6 +18,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* GGUF names a tokenizer by the model family that made it known
+ * (tokenizer.ggml.model); the registry by its kind. Other names are
+ * looked up as they are (a plugin may register them). */
+static const char *tokenizer_kind(const char *gguf_name)
+{
+    static const struct { const char *gguf, *kind; } kinds[] = {
+        { "gpt2", "bpe" }, { "llama", "spm" }, { "bert", "wordpiece" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(gguf_name, kinds[i].gguf) == 0 && registry_tokenizer(kinds[i].kind)) return kinds[i].kind;
+    return gguf_name;
+}
+
 /* The model's tokenizer: the caller's override, else the one its metadata
  * names, made from the metadata. */
 static rg_status model_tokenizer(rg_model *m, const char *path, const rg_model_options *opt)
@@ -26,6 +39,7 @@ static rg_status model_tokenizer(rg_model *m, const char *path, const rg_model_o
     const char *kind;
     rg_status st = rg_source_string(m->src, "tokenizer.ggml.model", &kind, NULL);
     if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", path);
+    kind = tokenizer_kind(kind);
     const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
     if (!vt)
         return fail_status(RG_ERR_NOT_FOUND,

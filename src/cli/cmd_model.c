@@ -3,6 +3,7 @@
  * info and convert (tokenize is cmd_tokenize.c).
  */
 #include "cli/cli.h"
+#include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
@@ -83,6 +84,10 @@ int cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *prompt = NULL;
     SamplingOptions opt = sampling_default();
+    for (int i = 1; i < argc; i++)   /* token ids in or out: the API path */
+        if (strcmp(argv[i], "--ids") == 0 || strcmp(argv[i], "--prompt-ids") == 0)
+            return cmd_generate_api(argc, argv, &opt);
+    if (wants_api_model(argc, argv)) return cmd_generate_api(argc, argv, &opt);
     for (int i = 1; i < argc; i++) {
         int r = parse_sampling_option(argc, argv, &i, &opt);
         if (r < 0) return EXIT_USAGE;

@@ -19,6 +19,7 @@
  * comes every block; a file without one is read whole.
  */
 #include "cli/cli.h"
+#include "cli/api_cli.h"
 #include "core/util.h"
 #include "formats/modelfile.h"
 #include "tokenizers/bpe.h"
@@ -187,6 +188,7 @@ int cmd_tokenize(int argc, char **argv)
 {
     const char *model_path = NULL, *tok_name = NULL, *arg = NULL, *special = "refuse";
     int out = OUT_IDS, threads = 0;
+    if (wants_api_model(argc, argv)) return cmd_tokenize_api(argc, argv);   /* GGUF models */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--model") == 0) { if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE; }

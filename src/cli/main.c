@@ -58,7 +58,6 @@ static const struct {
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
-    { "explain", cmd_explain },
     { "quantize", cmd_quantize },
 };
 

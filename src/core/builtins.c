@@ -18,17 +18,23 @@ extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
 extern const rg_format_vtable gguf_format;
+extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;   /* archs/llama.c, gpt2.c */
+extern const rg_tokenizer_vtable spm_tokenizer;                  /* tokenizers/spm.c */
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
     &rg_word_tokenizer,
+    &spm_tokenizer,
     &rg_bpe_tokenizer,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
     &rg_gpt_arch,
+    &llama_arch,
+    &qwen2_arch,
+    &gpt2_arch,
     NULL
 };
 
