@@ -11,14 +11,18 @@
 #include <stddef.h>
 
 /* ---- declarations (one line each) ---- */
+extern const rg_tokenizer_vtable wordpiece_tokenizer_vtable;
+extern const rg_arch_vtable bert_arch_vtable;
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
+    &wordpiece_tokenizer_vtable,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
+    &bert_arch_vtable,
     NULL
 };
 
