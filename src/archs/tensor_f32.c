@@ -7,6 +7,7 @@
  * the top half of a float.
  */
 #include "archs/tensor_f32.h"
+#include "core/quant.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -34,6 +35,28 @@ float bf16_to_f32(uint16_t h)
     return v;
 }
 
+/* A block-quantized tensor (Q8_0, Q4_0, K-quants), row by row. */
+static const float *dequantized(const rg_tensor *t, uint64_t n, float **copy)
+{
+    int64_t cols = t->n_dims > 0 ? t->dims[0] : 1;
+    size_t row_bytes = quant_block_size(t->type) > 1 ? quant_row_bytes(t->type, cols) : 0;
+    if (!row_bytes) {
+        fail("tensor %s: type %d with rows of %lld is not supported", t->name, (int)t->type, (long long)cols);
+        return NULL;
+    }
+    uint64_t rows = cols ? n / (uint64_t)cols : 0;
+    if (rows && (rows > SIZE_MAX / row_bytes || t->n_bytes < rows * row_bytes || !t->data)) {
+        fail("tensor %s: %zu bytes of data for %llu rows", t->name, t->n_bytes, (unsigned long long)rows);
+        return NULL;
+    }
+    float *out = xmalloc(n ? n : 1, sizeof *out);
+    if (!out) return NULL;
+    for (uint64_t r = 0; r < rows; r++)
+        quant_dequantize_row(t->type, (const unsigned char *)t->data + r * row_bytes, out + r * cols, cols);
+    *copy = out;
+    return out;
+}
+
 const float *tensor_f32(const rg_tensor *t, float **copy)
 {
     *copy = NULL;
@@ -46,10 +69,7 @@ const float *tensor_f32(const rg_tensor *t, float **copy)
         n *= (uint64_t)t->dims[i];
     }
     size_t width = t->type == RG_TYPE_F32 ? 4 : (t->type == RG_TYPE_F16 || t->type == RG_TYPE_BF16) ? 2 : 0;
-    if (!width) {
-        fail("tensor %s: type %d is not supported here (F32, F16, BF16)", t->name, (int)t->type);
-        return NULL;
-    }
+    if (!width) return dequantized(t, n, copy);
     if (n > SIZE_MAX / width || t->n_bytes < n * width || (n && !t->data)) {
         fail("tensor %s: %zu bytes of data for %llu elements", t->name, t->n_bytes, (unsigned long long)n);
         return NULL;
