@@ -115,27 +115,6 @@ void embed_normalize(float *x, int32_t d)
 
 /* ---- tokenisation ------------------------------------------------------------ */
 
-/* Byte offset of the first invalid UTF-8 sequence in s[0..len), or -1. */
-static long utf8_invalid_at(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) { i++; continue; }
-        int n = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xC2 && c <= 0xDF ? 1 : -1;
-        if (n < 0 || len - i <= (size_t)n) return (long)i;
-        uint32_t cp = c & (0x3F >> n);
-        for (int k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (long)i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return (long)i;
-        i += (size_t)n + 1;
-    }
-    return -1;
-}
-
 typedef struct {
     int32_t *ids;            /* the text's tokens (NULL when it has none) */
     int32_t n;
@@ -148,7 +127,8 @@ typedef struct {
 static void tokenize_one(const EmbedModel *m, const char *text, int32_t sep, TextTokens *t)
 {
     size_t len = strlen(text);
-    t->bad_byte = utf8_invalid_at((const unsigned char *)text, len);
+    size_t bad = utf8_invalid_at(text, len);
+    t->bad_byte = bad < len ? (long)bad : -1;
     if (t->bad_byte >= 0) {
         t->status = RG_ERR_FORMAT;
         return;
