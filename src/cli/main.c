@@ -24,6 +24,10 @@ static const char usage_text[] =
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt embed    --model M [--pooling mean|cls|last|max|mean-sqrt] [--no-normalize]\n"
+    "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
+    "  rustgpt index    --model M FILE -o OUT.idx       rustgpt search INDEX \"query\" [-k 5]\n"
+    "  rustgpt embed-eval --model M pairs.tsv           (recall@1, recall@5, MRR)\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -53,6 +57,8 @@ static const struct {
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },
+    { "embed", cmd_embed },       { "index", cmd_index },   { "search", cmd_search },
+    { "embed-eval", cmd_embed_eval },
 };
 
 /* Results that could not be written (a full disk behind `> file`) are an

@@ -31,8 +31,10 @@
  * and thread count).
  */
 #include "infer/embed.h"
+#include "api/handles.h"
 #include "core/util.h"
 
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,4 +313,35 @@ rg_status embed_texts(const EmbedModel *m, const char *const *texts, int32_t n, 
     free_tokens(tt, n);
     free(order);
     return st;
+}
+
+/* ---- the public entry point --------------------------------------------------- */
+
+rg_pooling embed_declared_pooling(const rg_model *m)
+{
+    char key[96];
+    int64_t declared;
+    snprintf(key, sizeof key, "%s.pooling_type", m->arch->name);
+    if (rg_source_int(m->src, key, &declared) != RG_OK) return RG_POOL_DEFAULT;
+    return declared >= RG_POOL_MEAN && declared <= RG_POOL_LAST ? (rg_pooling)declared : RG_POOL_DEFAULT;
+}
+
+rg_status rg_embed(rg_context *ctx, const char *const *texts, int32_t n, rg_embed_options *opt, float *out)
+{
+    if (!ctx) {
+        fail("rg_embed: no context");
+        return RG_ERR_INVALID;
+    }
+    const rg_model *m = ctx->model;
+    EmbedModel em = {
+        .arch = m->arch, .model_state = m->state, .ctx_state = ctx->state,
+        .tok = m->tokenizer->vt, .tok_state = m->tokenizer->state,
+        .n_ctx = m->info.n_ctx, .n_embd = m->info.n_embd,
+        .declared = embed_declared_pooling(m),
+    };
+    if (em.n_embd <= 0 || em.n_ctx <= 0) {
+        fail("the %s model has no embedding width", m->arch->name);
+        return RG_ERR_UNSUPPORTED;
+    }
+    return embed_texts(&em, texts, n, opt, out);
 }

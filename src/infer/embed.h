@@ -37,6 +37,10 @@ void embed_normalize(float *x, int32_t d);
 const char *embed_pooling_name(rg_pooling p);
 int embed_pooling_from_name(const char *name, rg_pooling *out);
 
+/* The pooling the model file declares (<arch>.pooling_type: mean, cls or
+ * last), or RG_POOL_DEFAULT. */
+rg_pooling embed_declared_pooling(const rg_model *model);
+
 /* The pooling rg_embed uses for `requested` on a model declaring
  * `declared` (RG_POOL_DEFAULT: none declared): an explicit request wins,
  * then the declaration, then mean. */
