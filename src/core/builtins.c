@@ -18,6 +18,7 @@ extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
 extern const rg_tokenizer_vtable wordpiece_tokenizer_vtable;
 extern const rg_arch_vtable bert_arch_vtable;
+extern const rg_format_vtable gguf_format;
 
 /* ---- the tables (one line each) ---- */
 
@@ -37,5 +38,6 @@ const rg_format_vtable *const builtin_formats[] = {
     &rg_bin_format,
     &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
     &rg_json_format,
+    &gguf_format,
     NULL
 };
