@@ -32,6 +32,11 @@ int cmd_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_embed_eval(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+
+/* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
+ * removing those from argv. EXIT_OK, or an exit status after fail(). */
+int cli_load_plugins(int *argc, char **argv);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -28,6 +28,7 @@ static const char usage_text[] =
     "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
     "  rustgpt index    --model M FILE -o OUT.idx       rustgpt search INDEX \"query\" [-k 5]\n"
     "  rustgpt embed-eval --model M pairs.tsv           (recall@1, recall@5, MRR)\n"
+    "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -56,7 +57,7 @@ static const struct {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },
+    { "explain", cmd_explain },   { "plugins", cmd_plugins },
     { "embed", cmd_embed },       { "index", cmd_index },   { "search", cmd_search },
     { "embed-eval", cmd_embed_eval },
 };
@@ -95,7 +96,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
-        int status = commands[i].run(argc - 1, argv + 1);
+        int status = cli_load_plugins(&argc, argv);
+        if (status == EXIT_OK) status = commands[i].run(argc - 1, argv + 1);
         if (status != EXIT_OK && last_error()[0]) {
             fprintf(stderr, "rustgpt: %s\n", last_error());
             if (status == EXIT_USAGE) fprintf(stderr, "Try 'rustgpt --help'.\n");
