@@ -282,7 +282,7 @@ rg_status embed_texts(const EmbedModel *m, const char *const *texts, int32_t n, 
     for (int32_t i = 0; st == RG_OK && i < n; i++)
         if (tt[i].truncated && n_truncated++ == 0) first_truncated = i;
     if (st == RG_OK && n_truncated && !opt->truncate) {
-        fail("text %d is longer than the model's context of %d tokens (%d such texts)", first_truncated, m->n_ctx,
+        fail("text %d: longer than the model's context of %d tokens (%d such texts)", first_truncated, m->n_ctx,
              n_truncated);
         st = RG_ERR_LIMIT;
     }

@@ -161,6 +161,8 @@ int index_open_memory(const void *data, size_t size, const char *name, int verif
 #endif
     if (vectors_offset % 64 || vectors_offset < header_size || vectors_offset > size)
         BAD("%s: vectors offset %llu is out of range", name, (unsigned long long)vectors_offset);
+    for (uint64_t i = header_size; i < vectors_offset; i++)
+        if (p[i]) BAD("%s: nonzero padding at byte %llu (the file is damaged)", name, (unsigned long long)i);
     if (count > (size - vectors_offset) / 4 / dim || texts_offset != vectors_offset + count * dim * 4ull)
         BAD("%s: %llu vectors of %u floats do not fit the file", name, (unsigned long long)count, dim);
     if ((size - texts_offset) / 8 < count + 1) BAD("%s: the text table does not fit the file", name);
