@@ -32,6 +32,7 @@ int cmd_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_embed_eval(int argc, char **argv);
+int cmd_bench_embed(int argc, char **argv);   /* `rustgpt bench embed` (bench_embed.c) */
 int cmd_plugins(int argc, char **argv);
 
 /* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
