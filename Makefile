@@ -5,6 +5,7 @@
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (in build-asan/)
 #   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
+#   make bench-embed     embedding speed beside llama.cpp (tests/embed/bench_embed.sh)
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #   make examples        the example plugins (build/examples/*.so) and hello
@@ -164,6 +165,11 @@ valgrind:
 
 bench: rustgpt
 	./rustgpt bench
+
+# Embedding speed beside llama.cpp (node-llama-cpp) on a MiniLM-shaped BERT.
+.PHONY: bench-embed
+bench-embed: rustgpt $(INTEROP_STAMP)
+	sh tests/embed/bench_embed.sh ./rustgpt 2
 
 PNG ?= $(basename $(LOG)).png
 plot:

@@ -15,6 +15,7 @@
 #include "tokenizers/wordpiece.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,51 @@ static void bert_refuses_malformed_sources(void)
     rg_source_free(src);
 }
 
+/* Many threads, one shared model, a context each: every thread's vectors
+ * equal the single-threaded ones. */
+typedef struct {
+    Loaded *shared;
+    float *out;
+    rg_status status;
+} Worker;
+
+static void *embed_worker(void *arg)
+{
+    Worker *w = arg;
+    void *ctx = NULL;
+    w->status = bert_arch_vtable.context_new(w->shared->model, NULL, &ctx);
+    EmbedModel em = w->shared->em;
+    em.ctx_state = ctx;
+    for (int round = 0; w->status == RG_OK && round < 3; round++)
+        w->status = embed_texts(&em, texts, N_TEXTS, NULL, w->out);
+    bert_arch_vtable.context_free(ctx);
+    return NULL;
+}
+
+static void threads_share_one_model(void)
+{
+    Loaded l;
+    CHECK(load_fixture(&l, 24) == 0);
+    int d = l.info.n_embd;
+    float *want = malloc(N_TEXTS * (size_t)d * sizeof(float));
+    CHECK(embed_texts(&l.em, texts, N_TEXTS, NULL, want) == RG_OK);
+    enum { WORKERS = 4 };
+    pthread_t tid[WORKERS];
+    Worker w[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        w[i] = (Worker){ .shared = &l, .out = malloc(N_TEXTS * (size_t)d * sizeof(float)) };
+        pthread_create(&tid[i], NULL, embed_worker, &w[i]);
+    }
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_join(tid[i], NULL);
+        CHECK(w[i].status == RG_OK);
+        CHECK(max_diff(want, w[i].out, N_TEXTS * (size_t)d) <= 1e-6);
+        free(w[i].out);
+    }
+    free(want);
+    unload(&l);
+}
+
 int main(void)
 {
     RUN(wordpiece_matches_llama_cpp_rules);
@@ -296,5 +342,6 @@ int main(void)
     RUN(truncation_counts_or_refuses);
     RUN(invalid_utf8_names_the_text);
     RUN(bert_refuses_malformed_sources);
+    RUN(threads_share_one_model);
     TESTS_DONE();
 }
