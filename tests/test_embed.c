@@ -11,6 +11,7 @@
 #include "test.h"
 #include "bert_fixture.h"
 #include "archs/bert.h"
+#include "core/kernels/kernels.h"
 #include "infer/embed.h"
 #include "tokenizers/wordpiece.h"
 
@@ -305,6 +306,7 @@ static void *embed_worker(void *arg)
     for (int round = 0; w->status == RG_OK && round < 3; round++)
         w->status = embed_texts(&em, texts, N_TEXTS, NULL, w->out);
     bert_arch_vtable.context_free(ctx);
+    kernels_release_scratch();       /* this thread's OpenMP team's packing buffers */
     return NULL;
 }
 
