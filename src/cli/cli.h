@@ -70,8 +70,11 @@ typedef struct {
     const Vocab *vocab;
     FILE *out;
     Detokenizer detok;
+    const Model *model;      /* set by token_printer_init_model: any tokenizer */
 } TokenPrinter;
 void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out);
+/* The same for m's tokenizer, whichever it is (infer/text.h). */
+void token_printer_init_model(TokenPrinter *p, const Model *m, FILE *out);
 int print_token(int token, void *printer);   /* a TokenCallback */
 
 #endif
