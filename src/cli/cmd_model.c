@@ -3,6 +3,7 @@
  * tokenize, info and convert.
  */
 #include "cli/cli.h"
+#include "rustgpt.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
@@ -251,9 +252,9 @@ int cmd_convert(int argc, char **argv)
     if (argc != 3) return usage_error("usage: rustgpt convert IN OUT");
     if (model_format_of(argv[2]) == FORMAT_UNKNOWN)
         return usage_error("%s: unknown model format; use .bin, .json or .safetensors", argv[2]);
-    Model m;
-    if (model_load(&m, argv[1]) != 0) return EXIT_RUNTIME;
-    int rc = model_save(&m, argv[2]) == 0 ? EXIT_OK : EXIT_RUNTIME;
-    model_free(&m);
+    rg_model *model;                   /* the public API: any registered format in, any out */
+    if (rg_model_load(argv[1], NULL, &model) != RG_OK) return EXIT_RUNTIME;
+    int rc = rg_model_save(model, argv[2]) == RG_OK ? EXIT_OK : EXIT_RUNTIME;
+    rg_model_free(model);
     return rc;
 }
