@@ -39,6 +39,16 @@ int cli_load_plugins(int *argc, char **argv)
     return EXIT_OK;
 }
 
+const char plugins_help[] =
+    "usage: rustgpt plugins [--plugin FILE.so ...]\n"
+    "\n"
+    "Lists every registered tokenizer, architecture and model file format: its kind,\n"
+    "name, version and where it came from (built-in, or the plugin file).\n"
+    "\n"
+    "Every command accepts --plugin FILE.so (repeatable) and loads the plugins named in\n"
+    "RUSTGPT_PLUGIN_PATH (files separated by ':') first. docs/13-library.md says how\n"
+    "to write one.\n";
+
 int cmd_plugins(int argc, char **argv)
 {
     if (argc > 1) return usage_error("plugins takes no arguments (got '%s')", argv[1]);
