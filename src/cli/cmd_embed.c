@@ -22,6 +22,18 @@
 #include <omp.h>
 #endif
 
+const char embed_help[] =
+    "usage: rustgpt embed --model M [options] [FILE|-]\n"
+    "One embedding per input line (or per JSONL object's \"text\"), in input order.\n"
+    "  --model M             the model (.gguf bert/llama/gpt2, or a rustgpt model)\n"
+    "  --pooling P           mean|cls|last|max|mean-sqrt (default: the model's, else mean)\n"
+    "  --normalize           L2-normalise each vector (the default); --no-normalize keeps them raw\n"
+    "  --batch N (32)        texts per forward pass (texts are grouped by length)\n"
+    "  --threads N           threads (default: all cores)\n"
+    "  --format F (jsonl)    jsonl | tsv | f32 (raw little-endian) | npy\n"
+    "  --no-truncate         refuse texts longer than the context instead of cutting them\n"
+    "Dimension, count and truncations go to stderr; docs/18-embeddings.md explains.\n";
+
 typedef enum { OUT_JSONL, OUT_TSV, OUT_F32, OUT_NPY } OutputFormat;
 
 /* NumPy's .npy v1.0: magic, version, header length, a Python dict padded

@@ -22,6 +22,11 @@
 #include <omp.h>
 #endif
 
+const char embed_eval_help[] =
+    "usage: rustgpt embed-eval --model M [--pooling P] [--threads N] pairs.tsv\n"
+    "Each line: query<TAB>relevant text. Ranks every query's text among all texts and\n"
+    "prints recall@1, recall@5 and MRR.\n";
+
 enum { EVAL_CHUNK = 256 };   /* queries scored per matrix product */
 
 int cmd_embed_eval(int argc, char **argv)

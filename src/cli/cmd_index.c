@@ -24,6 +24,15 @@
 #include <omp.h>
 #endif
 
+const char index_help[] =
+    "usage: rustgpt index --model M FILE -o OUT.idx [--pooling P] [--batch N] [--threads N]\n"
+    "Embed every line of FILE (normalised) into a searchable index file.\n";
+const char search_help[] =
+    "usage: rustgpt search INDEX \"query\" [-k 5] [--model M] [--pooling P] [--threads N] [--verify]\n"
+    "The k lines most similar to the query (exact cosine), as score, line number, text.\n"
+    "The model is the one the index names (--model to point elsewhere); an index made\n"
+    "with another model or pooling is refused. --verify checks every checksum.\n";
+
 static void set_threads(int threads)
 {
 #ifdef _OPENMP

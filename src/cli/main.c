@@ -22,7 +22,8 @@ static const char usage_text[] =
     "  rustgpt tokenize --model FILE TEXT\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
-    "  rustgpt bench    [options]\n"
+    "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
+    "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt embed    --model M [--pooling mean|cls|last|max|mean-sqrt] [--no-normalize]\n"
     "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
@@ -60,6 +61,7 @@ static const struct {
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
     { "embed", cmd_embed },       { "index", cmd_index },   { "search", cmd_search },
     { "embed-eval", cmd_embed_eval },
+    { "quantize", cmd_quantize },
 };
 
 /* `rustgpt CMD --help`: the command's own options and defaults. */
@@ -71,6 +73,8 @@ static const struct {
     { "eval", eval_help },         { "tokenize", tokenize_help }, { "info", info_help },
     { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
     { "plugins", plugins_help },
+    { "embed", embed_help },       { "index", index_help },     { "search", search_help },
+    { "embed-eval", embed_eval_help },
 };
 
 static const char *help_of(const char *command)

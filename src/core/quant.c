@@ -382,6 +382,7 @@ void quant_matmul(rg_type type, const void *W, int64_t rows, int64_t cols, const
 
     int64_t chunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     int threads = (double)rows * (double)cols * (double)n >= PARALLEL_MIN_VALUES ? kernel_threads() : 1;
+    (void)threads;   /* unused in a serial (OMP=0) build */
     #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t c = 0; c < chunks; c++) {
         int64_t r_end = (c + 1) * ROW_CHUNK < rows ? (c + 1) * ROW_CHUNK : rows;

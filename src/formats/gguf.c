@@ -383,7 +383,7 @@ static int parse_tensors(gguf_file *f, Cursor *c)
             return fail("%s: tensor '%.*s': offset %llu is not a multiple of the alignment %zu", c->name,
                         nl, t->name.ptr, (unsigned long long)t->offset, f->alignment);
         if (t->offset > data_size || t->n_bytes > data_size - t->offset)
-            return fail("%s: tensor '%.*s': bytes %llu..%llu of the data lie past its end (%llu bytes)",
+            return fail("%s: tensor '%.*s': bytes %llu..%llu of the tensor data lie past the end of the data section (%llu bytes)",
                         c->name, nl, t->name.ptr, (unsigned long long)t->offset,
                         (unsigned long long)t->offset + (unsigned long long)t->n_bytes,
                         (unsigned long long)data_size);
