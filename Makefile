@@ -22,7 +22,7 @@ CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
 LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lutf8proc -lm -ldl -lpthread
+LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
 # Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
 # program that loads them: export its symbols.
 LDFLAGS  += -rdynamic
@@ -78,7 +78,7 @@ $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all test valgrind bench plot fuzz clean interop-deps examples install coverage
+.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
@@ -95,7 +95,7 @@ $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/librustgpt.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lutf8proc -lm -ldl -lpthread
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^
@@ -170,6 +170,20 @@ bench: rustgpt
 .PHONY: bench-embed
 bench-embed: rustgpt $(INTEROP_STAMP)
 	sh tests/embed/bench_embed.sh ./rustgpt 2
+
+# rustgpt against llama.cpp on a Llama-shaped model of about 100M parameters
+# (d 768, 8 layers, ff 2048, vocabulary 32000) in F16, Q8_0, Q4_0 and Q4_K,
+# generated once into build/bench-gguf/ (random weights: speed only).
+BENCH_GGUF = build/bench-gguf
+BENCH_THREADS ?= $(shell nproc)
+BENCH_MODEL_ARGS = --arch llama --dim 768 --layers 8 --ff 2048 --heads 12 --ctx 2048 --vocab 32000
+$(BENCH_GGUF)/llama100m-%.gguf: tests/gguf/random_models.py
+	@mkdir -p $(BENCH_GGUF)
+	/usr/bin/python3 tests/gguf/random_models.py $@ $(BENCH_MODEL_ARGS) --type $*
+$(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf rustgpt
+	./rustgpt quantize $< $@ Q4_K
+bench-gguf: rustgpt $(INTEROP_STAMP) $(addprefix $(BENCH_GGUF)/llama100m-,F16.gguf Q8_0.gguf Q4_0.gguf Q4_K.gguf)
+	@for t in F16 Q8_0 Q4_0 Q4_K; do ./rustgpt bench --model $(BENCH_GGUF)/llama100m-$$t.gguf --threads $(BENCH_THREADS); done
 
 PNG ?= $(basename $(LOG)).png
 plot:

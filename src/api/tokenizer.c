@@ -28,12 +28,26 @@ rg_status tokenizer_wrap(const rg_tokenizer_vtable *vt, void *state, rg_tokenize
     return RG_OK;
 }
 
+/* GGUF names a tokenizer by the model family that made it known
+ * (tokenizer.ggml.model); the registry by its kind. Other names are
+ * looked up as they are (a plugin may register them). */
+static const char *tokenizer_kind(const char *gguf_name)
+{
+    static const struct { const char *gguf, *kind; } kinds[] = {
+        { "gpt2", "bpe" }, { "llama", "spm" }, { "bert", "wordpiece" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(gguf_name, kinds[i].gguf) == 0 && registry_tokenizer(kinds[i].kind)) return kinds[i].kind;
+    return gguf_name;
+}
+
 rg_status tokenizer_from_source(const rg_source *src, const char *where, rg_tokenizer **out)
 {
     *out = NULL;
     const char *kind;
     rg_status st = rg_source_string(src, "tokenizer.ggml.model", &kind, NULL);
     if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", where);
+    kind = tokenizer_kind(kind);
     const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
     if (!vt)
         return fail_status(RG_ERR_NOT_FOUND,

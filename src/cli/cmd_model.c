@@ -1,9 +1,10 @@
 /*
  * cmd_model.c — the commands that use a saved model: generate, eval,
- * tokenize, info and convert.
+ * info and convert (tokenize is cmd_tokenize.c).
  */
 #include "cli/cli.h"
 #include "rustgpt.h"
+#include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
@@ -108,6 +109,10 @@ int cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *prompt = NULL;
     SamplingOptions opt = sampling_default();
+    for (int i = 1; i < argc; i++)   /* token ids in or out: the API path */
+        if (strcmp(argv[i], "--ids") == 0 || strcmp(argv[i], "--prompt-ids") == 0)
+            return cmd_generate_api(argc, argv, &opt);
+    if (wants_api_model(argc, argv)) return cmd_generate_api(argc, argv, &opt);
     for (int i = 1; i < argc; i++) {
         int r = parse_sampling_option(argc, argv, &i, &opt);
         if (r < 0) return EXIT_USAGE;
@@ -200,33 +205,6 @@ int cmd_eval(int argc, char **argv)
     dataset_free(&ds);
     model_free(&m);
     return rc;
-}
-
-int cmd_tokenize(int argc, char **argv)
-{
-    const char *model_path = NULL, *text = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--model") == 0) {
-            if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
-        } else if (is_option(argv[i]) || text) {
-            return unknown_argument("tokenize", argv[i]);
-        } else {
-            text = argv[i];
-        }
-    }
-    if (!text) return usage_error("tokenize needs TEXT");
-    Model m;
-    if (model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0) return EXIT_RUNTIME;
-    int n, *ids = encode_text(&m, text, &n);
-    if (ids) {
-        for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", ids[i]);
-        printf("\n");
-        char piece[256];
-        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], model_piece(&m, ids[i], piece, sizeof piece));
-    }
-    free(ids);
-    model_free(&m);
-    return ids ? EXIT_OK : EXIT_RUNTIME;
 }
 
 int cmd_info(int argc, char **argv)

@@ -20,6 +20,9 @@ static const char usage_text[] =
     "  rustgpt generate --model FILE --prompt TEXT [sampling options]\n"
     "  rustgpt eval     --model FILE DATA ...\n"
     "  rustgpt tokenize --model FILE TEXT\n"
+    "  rustgpt tokenize --tokenizer NAME|FILE [--ids|--count|--pieces] [--special allow|plain|refuse] [FILE|-]\n"
+    "  rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json\n"
+    "  rustgpt tokenizer convert NAME|FILE tok.json\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
@@ -56,7 +59,7 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
-    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
+    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
     { "embed", cmd_embed },       { "index", cmd_index },   { "search", cmd_search },

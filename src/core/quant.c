@@ -197,8 +197,8 @@ void quant_act_q8_0(const float *x, act_q8_0 *out, int64_t n)
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        out[i].d = d;
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;   /* as llama.cpp's x86 path */
+        out[i].d = quant_f16_to_f32(quant_f32_to_f16(d));   /* stored as f16, as llama.cpp does */
         for (int j = 0; j < QK8_0; j++) out[i].qs[j] = (int8_t)nearest_int(x[j] * id);
     }
 }
