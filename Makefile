@@ -5,6 +5,7 @@
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (in build-asan/)
 #   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
+#   make bench-embed     embedding speed beside llama.cpp (tests/embed/bench_embed.sh)
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #   make examples        the example plugins (build/examples/*.so) and hello
@@ -21,7 +22,7 @@ CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
 LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lpcre2-8 -lm -ldl -lpthread
+LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
 # Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
 # program that loads them: export its symbols.
 LDFLAGS  += -rdynamic
@@ -105,7 +106,7 @@ $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/librustgpt.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lm -ldl -lpthread
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^
@@ -181,6 +182,10 @@ bench: rustgpt
 bench-mpi: build/rustgpt
 	$(MAKE) MPI=1 build-mpi/rustgpt
 	sh scripts/bench_mpi.sh
+# Embedding speed beside llama.cpp (node-llama-cpp) on a MiniLM-shaped BERT.
+.PHONY: bench-embed
+bench-embed: rustgpt $(INTEROP_STAMP)
+	sh tests/embed/bench_embed.sh ./rustgpt 2
 
 # rustgpt against llama.cpp on a Llama-shaped model of about 100M parameters
 # (d 768, 8 layers, ff 2048, vocabulary 32000) in F16, Q8_0, Q4_0 and Q4_K,

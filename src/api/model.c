@@ -13,60 +13,35 @@
 #include "core/registry.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* GGUF names a tokenizer by the model family that made it known
- * (tokenizer.ggml.model); the registry by its kind. Other names are
- * looked up as they are (a plugin may register them). */
-static const char *tokenizer_kind(const char *gguf_name)
-{
-    static const struct { const char *gguf, *kind; } kinds[] = {
-        { "gpt2", "bpe" }, { "llama", "spm" }, { "bert", "wordpiece" },
-    };
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(gguf_name, kinds[i].gguf) == 0 && registry_tokenizer(kinds[i].kind)) return kinds[i].kind;
-    return gguf_name;
-}
 
 /* The model's tokenizer: the caller's override, else the one its metadata
  * names, made from the metadata. */
 static rg_status model_tokenizer(rg_model *m, const char *path, const rg_model_options *opt)
 {
     if (opt && opt->tokenizer) return rg_tokenizer_load(opt->tokenizer, &m->tokenizer);
-    const char *kind;
-    rg_status st = rg_source_string(m->src, "tokenizer.ggml.model", &kind, NULL);
-    if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", path);
-    kind = tokenizer_kind(kind);
-    const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
-    if (!vt)
-        return fail_status(RG_ERR_NOT_FOUND,
-                           "%s: the model uses the tokenizer \"%s\", which is not registered; load the plugin "
-                           "that provides it (--plugin PATH or RUSTGPT_PLUGIN_PATH)", path, kind);
-    if (!vt->from_source)
-        return fail_status(RG_ERR_UNSUPPORTED, "%s: the %s tokenizer cannot be read from a model", path, kind);
-    void *state = NULL;
-    if ((st = vt->from_source(m->src, &state)) != RG_OK) {
-        char message[512];
-        snprintf(message, sizeof message, "%s", last_error());
-        return fail_status(st, "%s: its %s tokenizer: %s", path, kind, message);
-    }
-    return tokenizer_wrap(vt, state, &m->tokenizer);
+    return tokenizer_from_source(m->src, path, &m->tokenizer);
 }
 
 /* The format that reads path: by its first bytes, else by its extension. */
 static rg_status format_for(const char *path, const rg_format_vtable **out)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return fail_status(RG_ERR_IO, "%s: cannot open: no such file", path);
+    if (stat(path, &st) != 0) return fail_status(RG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         *out = registry_format_for(path, NULL, 0);     /* a checkpoint directory, if a format claims it */
-        return *out ? RG_OK : fail_status(RG_ERR_UNSUPPORTED, "%s: no registered format reads this directory", path);
+        return *out ? RG_OK : fail_status(RG_ERR_UNSUPPORTED, "%s: is a directory, not a regular file "
+                                          "(and no registered format reads directories)", path);
     }
+    if (!S_ISREG(st.st_mode))                          /* a FIFO would block fopen */
+        return fail_status(RG_ERR_IO, "%s: %snot a regular file", path,
+                           S_ISFIFO(st.st_mode) ? "is a pipe (FIFO), " : S_ISCHR(st.st_mode) ? "is a character device, " : "");
     FILE *fp = fopen(path, "rb");
-    if (!fp) return fail_status(RG_ERR_IO, "%s: cannot open", path);
+    if (!fp) return fail_status(RG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char head[64];
     size_t n = fread(head, 1, sizeof head, fp);
     fclose(fp);

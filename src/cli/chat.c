@@ -207,7 +207,7 @@ static int answer_line(ChatSession *s, const char *line, const ChatStyle *style,
 {
     const char *delay = getenv("RUSTGPT_TEST_TOKEN_DELAY_MS");
     AnswerPrinter printer = { .delay_ms = delay ? atol(delay) : 0 };
-    token_printer_init(&printer.printer, &s->model->vocab, stdout);
+    token_printer_init_model(&printer.printer, s->model, stdout);
     ChatTurn turn;
     interrupted = 0;
     int rc = chat_answer(s, line, print_answer_token, &printer, &turn);

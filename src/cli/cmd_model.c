@@ -3,11 +3,13 @@
  * info and convert (tokenize is cmd_tokenize.c).
  */
 #include "cli/cli.h"
+#include "rustgpt.h"
 #include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
 #include "train/train.h"
+#include "infer/text.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -19,12 +21,27 @@ void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out)
 {
     p->vocab = vocab;
     p->out = out;
+    p->model = NULL;
     detokenizer_init(&p->detok);
+}
+
+void token_printer_init_model(TokenPrinter *p, const Model *m, FILE *out)
+{
+    token_printer_init(p, &m->vocab, out);
+    if (m->tokenizer) p->model = m;
 }
 
 int print_token(int token, void *printer)
 {
     TokenPrinter *p = printer;
+    if (p->model) {                    /* a tokenizer other than word: its own text */
+        char text[256];
+        if (token == model_eos(p->model)) return 0;
+        size_t len = model_decode(p->model, &token, 1, text, sizeof text);
+        fwrite(text, 1, len < sizeof text ? len : sizeof text - 1, p->out);
+        fflush(p->out);
+        return 0;
+    }
     if (token == TOKEN_EOS || token == TOKEN_PAD) return 0;
     fputs(detokenizer_next(&p->detok, p->vocab, token), p->out);
     fputs(tokenizer_piece(p->vocab, token), p->out);
@@ -32,12 +49,13 @@ int print_token(int token, void *printer)
     return 0;
 }
 
-/* Encode text with the model's vocabulary into a new array (*n ids). */
-static int *encode_text(const Vocab *vocab, const char *text, int *n)
+/* Encode text with the model's tokenizer into a new array (*n ids). */
+static int *encode_text(const Model *m, const char *text, int *n)
 {
-    int count = tokenizer_encode(vocab, text, NULL, 0);
+    int count = model_encode(m, text, NULL, 0);
+    if (count < 0) return NULL;
     int *ids = xmalloc((size_t)(count ? count : 1), sizeof(int));
-    if (ids) tokenizer_encode(vocab, text, ids, count);
+    if (ids) model_encode(m, text, ids, count);
     *n = count;
     return ids;
 }
@@ -104,12 +122,12 @@ int cmd_generate(int argc, char **argv)
     int n = 0, *ids = NULL;
     int status = EXIT_RUNTIME;
     if (generator_create(&g, &m) == 0) {
-        ids = encode_text(&m.vocab, prompt, &n);
+        ids = encode_text(&m, prompt, &n);
         if (ids && n > 0) {
             Rng rng;
             rng_seed(&rng, opt.seed);
             TokenPrinter printer;
-            token_printer_init(&printer, &m.vocab, stdout);
+            token_printer_init_model(&printer, &m, stdout);
             int produced = opt.beams > 1 ? beam_search(&g, ids, n, &opt, print_token, &printer)
                                          : generate(&g, ids, n, &opt, &rng, print_token, &printer);
             fputc('\n', stdout);
@@ -166,7 +184,7 @@ int cmd_eval(int argc, char **argv)
     TokenizedSet set;
     Trainer t;
     rc = EXIT_RUNTIME;
-    if (tokenized_set_build(&set, &m.vocab, &ds, m.config.seq_len) == 0) {
+    if (tokenized_set_build_model(&set, &m, &ds, m.config.seq_len) == 0) {
         if (trainer_create(&t, &m, 8, 0) == 0) {
             size_t n_targets = 0;
             float loss = evaluate_loss(&t, &set, &n_targets);
@@ -211,9 +229,9 @@ int cmd_convert(int argc, char **argv)
     if (argc != 3) return usage_error("usage: rustgpt convert IN OUT");
     if (model_format_of(argv[2]) == FORMAT_UNKNOWN)
         return usage_error("%s: unknown model format; use .bin, .json or .safetensors", argv[2]);
-    Model m;
-    if (model_load(&m, argv[1]) != 0) return EXIT_RUNTIME;
-    int rc = model_save(&m, argv[2]) == 0 ? EXIT_OK : EXIT_RUNTIME;
-    model_free(&m);
+    rg_model *model;                   /* the public API: any registered format in, any out */
+    if (rg_model_load(argv[1], NULL, &model) != RG_OK) return EXIT_RUNTIME;
+    int rc = rg_model_save(model, argv[2]) == RG_OK ? EXIT_OK : EXIT_RUNTIME;
+    rg_model_free(model);
     return rc;
 }

@@ -41,6 +41,8 @@ const char train_help[] =
     "  --val-split F          hold out this fraction (default 0.05 of stages with 1000+ examples)\n"
     "  --mask-prompt          learn only the answers of prompt/response examples\n"
     "  --lowercase            lowercase the data, and chat input later (stored in the model)\n"
+    "  --tokenizer SPEC       word (default); NAME[:OPTIONS] of a registered tokenizer that\n"
+    "                         trains on the data (plugins too, with --plugin); or a file\n"
     "model:\n"
     "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
     "optimisation:\n"
@@ -88,6 +90,7 @@ typedef struct {
     int out_is_default;        /* no --out: its directory is created if missing */
     int make_dir;              /* --mkdir */
     int lowercase;             /* --lowercase */
+    const char *tokenizer;     /* --tokenizer: NULL or "word" for the word tokenizer */
     int replacing;             /* --out exists already */
 } TrainArgs;
 
@@ -162,6 +165,7 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--resume") == 0) { a->resume = v; return 0; }
     if (strcmp(arg, "--checkpoint") == 0) { a->run.checkpoint = v; return 0; }
     if (strcmp(arg, "--log") == 0) { a->log_path = v; return 0; }
+    if (strcmp(arg, "--tokenizer") == 0) { a->tokenizer = v; return 0; }
     if (strcmp(arg, "--lr-schedule") == 0) {
         if (strcmp(v, "constant") == 0) c->schedule = LR_CONSTANT;
         else if (strcmp(v, "cosine") == 0) c->schedule = LR_COSINE;
@@ -184,7 +188,7 @@ static int takes_value(const char *arg)
         "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
         "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
         "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
-        "--checkpoint-every", "--stop-after", "--data-shards",
+        "--checkpoint-every", "--stop-after", "--data-shards", "--tokenizer",
     };
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (strcmp(arg, with_value[i]) == 0) return 1;
@@ -267,6 +271,8 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
         return usage_error("--heads %d must divide --dim %d", a->config.n_heads, a->config.d_model);
     if (model_format_of(a->run.out) == FORMAT_UNKNOWN)
         return usage_error("--out %s: unknown model format; use .bin, .json or .safetensors", a->run.out);
+    if (a->tokenizer && strcmp(a->tokenizer, "word") != 0 && model_format_of(a->run.out) != FORMAT_BIN)
+        return usage_error("--out %s: a model with the %s tokenizer is saved as .bin", a->run.out, a->tokenizer);
     if (n_data > 0 && a->run.n_stages > 0)
         return usage_error("give DATA files or --pretrain/--chat, not both");
     for (int i = 0; i < n_data; i++) add_file(a, "train", 5e-4f, data_files[i]);
@@ -316,6 +322,10 @@ static int setup_shards(TrainArgs *a)
         c->data_shards = ranks;
         for (int s = 0; s < a->run.n_stages; s++) dataset_set_shard(&a->data[s].data, (size_t)dist_rank(), (size_t)ranks);
     }
+    if (ranks > 1 && a->tokenizer && strchr(a->tokenizer, ':'))
+        return usage_error("--tokenizer %s would be learned by each rank from its own share of the data; "
+                           "learn it first (rustgpt tokenizer train ... -o tok.json) and give the file",
+                           a->tokenizer);
     if (c->data_shards > 1 && c->batch % c->data_shards != 0)
         return usage_error("--batch %d must be a multiple of the %d data shards", c->batch, c->data_shards);
     if (!dist_is_root()) {
@@ -351,17 +361,41 @@ static int load_data(TrainArgs *a)
     return 0;
 }
 
-/* One vocabulary over every text of every stage, validation included. */
-static int build_vocab(const TrainArgs *a, Vocab *vocab)
+/* Every text of every stage, validation included (caller frees the array). */
+static const char **all_texts(const TrainArgs *a, size_t *n_out)
 {
     size_t total = 0, n = 0;
     for (int s = 0; s < a->run.n_stages; s++) total += a->data[s].data.count + a->data[s].val.count;
     const char **texts = xmalloc(total ? total : 1, sizeof *texts);
-    if (!texts) return -1;
+    if (!texts) return NULL;
     for (int s = 0; s < a->run.n_stages; s++) {
         for (size_t i = 0; i < a->data[s].data.count; i++) texts[n++] = a->data[s].data.texts[i];
         for (size_t i = 0; i < a->data[s].val.count; i++) texts[n++] = a->data[s].val.texts[i];
     }
+    *n_out = n;
+    return texts;
+}
+
+/* The --tokenizer of this run (any but the word tokenizer), trained or loaded. */
+static int make_tokenizer(const TrainArgs *a, rg_tokenizer **tok)
+{
+    size_t n;
+    const char **texts = all_texts(a, &n);
+    if (!texts) return -1;
+    int rc = tokenizer_for_training(a->tokenizer, texts, n, tok);
+    free(texts);
+    if (rc == 0 && rg_tokenizer_special(*tok, RG_SPECIAL_PAD) != 0)
+        fprintf(stderr, "rustgpt: warning: the %s tokenizer has no <pad> at id 0; the model pads with id 0, "
+                "so token 0 is never learned as a target\n", rg_tokenizer_kind(*tok));
+    return rc;
+}
+
+/* One vocabulary over every text of every stage, validation included. */
+static int build_vocab(const TrainArgs *a, Vocab *vocab)
+{
+    size_t n;
+    const char **texts = all_texts(a, &n);
+    if (!texts) return -1;
     int rc = dist_vocab_build(vocab, texts, n);
     free(texts);
     return rc;
@@ -394,6 +428,19 @@ static int check_fits_in_memory(const ModelConfig *c)
 static int prepare_model(TrainArgs *a, Model *m, OptimizerState *opt)
 {
     if (a->resume) return checkpoint_load(m, opt, a->resume);
+    if (a->tokenizer && strcmp(a->tokenizer, "word") != 0) {
+        rg_tokenizer *tok;
+        if (make_tokenizer(a, &tok) != 0) return -1;
+        a->config.vocab_size = rg_tokenizer_n_vocab(tok);
+        if (config_validate(&a->config) != 0 || check_fits_in_memory(&a->config) != 0 ||
+            model_create(m, &a->config) != 0) {
+            rg_tokenizer_free(tok);
+            return -1;
+        }
+        m->tokenizer = tok;
+        model_init_weights(m, a->seed);
+        return 0;
+    }
     Vocab vocab;
     if (build_vocab(a, &vocab) != 0) return -1;
     a->config.vocab_size = vocab.size;
@@ -411,8 +458,8 @@ static int tokenize_stages(TrainArgs *a, const Model *m)
 {
     for (int s = 0; s < a->run.n_stages; s++) {
         TrainStage *st = &a->stages[s];
-        if (tokenized_set_build(&st->train, &m->vocab, &a->data[s].data, m->config.seq_len) != 0 ||
-            tokenized_set_build(&st->val, &m->vocab, &a->data[s].val, m->config.seq_len) != 0)
+        if (tokenized_set_build_model(&st->train, m, &a->data[s].data, m->config.seq_len) != 0 ||
+            tokenized_set_build_model(&st->val, m, &a->data[s].val, m->config.seq_len) != 0)
             return -1;
         double counts[3] = { (double)st->train.count, (double)st->val.count, (double)st->train.n_cut };
         dist_sum_doubles(counts, 3);              /* over every rank's shard */

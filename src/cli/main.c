@@ -28,6 +28,10 @@ static const char usage_text[] =
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
     "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt embed    --model M [--pooling mean|cls|last|max|mean-sqrt] [--no-normalize]\n"
+    "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
+    "  rustgpt index    --model M FILE -o OUT.idx       rustgpt search INDEX \"query\" [-k 5]\n"
+    "  rustgpt embed-eval --model M pairs.tsv           (recall@1, recall@5, MRR)\n"
     "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version | COMMAND --help (each command's options)\n"
     "\n"
@@ -58,6 +62,8 @@ static const struct {
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
+    { "embed", cmd_embed },       { "index", cmd_index },   { "search", cmd_search },
+    { "embed-eval", cmd_embed_eval },
     { "quantize", cmd_quantize },
 };
 
@@ -71,6 +77,9 @@ static const struct {
     { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
     { "plugins", plugins_help },   { "quantize", quantize_help },
     { "tokenizer", tokenizer_help },
+    { "plugins", plugins_help },
+    { "embed", embed_help },       { "index", index_help },     { "search", search_help },
+    { "embed-eval", embed_eval_help },
 };
 
 static const char *help_of(const char *command)
