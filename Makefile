@@ -16,7 +16,7 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lm
+LDLIBS   += -lcjson -lcsv -lmicrohttpd -lpthread -lm
 OMP      ?= 1
 SANITIZE ?= 0
 BUILD    ?= build
@@ -78,6 +78,15 @@ rustgpt: $(BUILD)/rustgpt
 
 $(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The server's chat page, embedded in the binary as a C array (src/serve/page.c).
+$(BUILD)/serve/page.o: CPPFLAGS += -I$(BUILD)/gen
+$(FUZZ_DIR)/serve/page.o: CPPFLAGS += -I$(FUZZ_DIR)/gen
+$(BUILD)/serve/page.o: $(BUILD)/gen/serve_page.inc
+$(FUZZ_DIR)/serve/page.o: $(FUZZ_DIR)/gen/serve_page.inc
+%/gen/serve_page.inc: src/serve/page.html
+	@mkdir -p $(dir $@)
+	xxd -i < $< > $@
 
 $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^

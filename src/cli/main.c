@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt serve    --model FILE ... | --models-dir DIR [serve options]\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -37,6 +38,11 @@ static const char usage_text[] =
     "  --log FILE.csv  --lr-schedule constant|cosine  --warmup N  --weight-decay X\n"
     "  --mask-prompt  --checkpoint FILE (OUT.ckpt.bin)  --checkpoint-every N\n"
     "  --stop-after N  --resume FILE (run the same command again with it)\n"
+    "\n"
+    "serve options (also RUSTGPT_<NAME> variables and --config FILE.json):\n"
+    "  --host H (127.0.0.1)  --port N (8080)  --parallel N (4)  --ctx N  --queue N (64)\n"
+    "  --api-key KEY  --api-keys FILE  --rate-limit N/min  --max-body BYTES  --max-tokens N\n"
+    "  --max-prompt-tokens N  --timeout S (30)  --memory-budget MB  --cors ORIGIN  --grace S (5)\n"
     "\n"
     "sampling options (chat, generate):\n"
     "  --temperature T (0 = greedy)  --top-k K  --top-p P  --repeat-penalty R\n"
@@ -52,7 +58,7 @@ static const struct {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },
+    { "explain", cmd_explain },   { "serve", cmd_serve },
 };
 
 /* Results that could not be written (a full disk behind `> file`) are an
