@@ -40,11 +40,11 @@ int cmd_serve(int argc, char **argv)
     serve_config_init(&cfg);
     int status = EXIT_OK;
     const char *config_file = getenv("RUSTGPT_CONFIG");
-    for (int i = 2; i < argc; i++)
+    for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config_file = argv[i + 1];
     if (config_file && serve_config_load_file(&cfg, config_file) != 0) status = EXIT_USAGE;
     if (status == EXIT_OK && serve_config_load_env(&cfg) != 0) status = EXIT_USAGE;
-    for (int i = 2; i < argc && status == EXIT_OK; i++) {
+    for (int i = 1; i < argc && status == EXIT_OK; i++) {
         if (strcmp(argv[i], "--config") == 0) {
             if (!option_value(argc, argv, &i)) status = EXIT_USAGE;
             continue;

@@ -41,6 +41,14 @@ static const route routes[] = {
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
+/* Seconds since the epoch, for log lines. */
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void log_line(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void log_line(server *s, const char *fmt, ...)
 {
@@ -116,7 +124,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
         log_line(s, "{\"ts\":%.3f,\"id\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
                     "\"ms\":%.1f,\"model\":\"%s\",\"prompt_tokens\":%d,\"completion_tokens\":%d,"
                     "\"ttft_ms\":%.1f,\"key\":%d,\"stream\":%s,\"end\":\"%s\"}",
-                 now_seconds(), r->id, r->method, path, status, seconds * 1000, r->model, st.n_prompt,
+                 wall_clock(), r->id, r->method, path, status, seconds * 1000, r->model, st.n_prompt,
                  st.n_generated, st.ttft_s * 1000, r->key_index, r->streaming ? "true" : "false",
                  code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok"
                  : code == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
@@ -226,6 +234,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (check_headers(s, r, &result)) r->handled = 1;
         return result;
     }
+    if (r->job && !*upload_data_size) return reply_resume_job(r);   /* resumed: is it done? */
     if (r->handled) {                               /* answered early: drop the body */
         *upload_data_size = 0;
         return MHD_YES;
@@ -235,7 +244,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->job) return reply_resume_job(r);         /* resumed: is it done? */
     r->handled = 1;
     if (r->body_too_large) {
         metrics_rejected("too_large");
@@ -311,10 +319,10 @@ int serve_run(const serve_config *c, volatile int *stop, serve_log_fn log, void 
     freeaddrinfo(addr);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
     log_line(&s, "{\"ts\":%.3f,\"event\":\"listening\",\"host\":\"%s\",\"port\":%u,\"parallel\":%d,\"models\":%d}",
-             now_seconds(), c->host, info ? info->port : 0u, c->parallel, engine_model_count(s.engine));
+             wall_clock(), c->host, info ? info->port : 0u, c->parallel, engine_model_count(s.engine));
     if (!loopback && c->n_keys == 0)
         log_line(&s, "{\"ts\":%.3f,\"event\":\"warning\",\"message\":\"listening on %s, not a loopback "
-                     "address, with no API key: anyone who can reach it can use it\"}", now_seconds(), c->host);
+                     "address, with no API key: anyone who can reach it can use it\"}", wall_clock(), c->host);
     /* --model files load now, in the background (GET /health says
      * "loading" meanwhile); a --models-dir loads each on first use. */
     pthread_t loader;
@@ -328,7 +336,7 @@ int serve_run(const serve_config *c, volatile int *stop, serve_log_fn log, void 
     }
     /* Graceful shutdown: stop accepting, let streams finish for the grace
      * period, cancel the rest (their streams end), then close. */
-    log_line(&s, "{\"ts\":%.3f,\"event\":\"shutdown\",\"grace_s\":%.1f}", now_seconds(), c->grace);
+    log_line(&s, "{\"ts\":%.3f,\"event\":\"shutdown\",\"grace_s\":%.1f}", wall_clock(), c->grace);
     int listen_fd = MHD_quiesce_daemon(s.daemon);
     if (listen_fd >= 0) close(listen_fd);
     if (loader_started) pthread_join(loader, NULL);
@@ -340,6 +348,6 @@ int serve_run(const serve_config *c, volatile int *stop, serve_log_fn log, void 
     MHD_stop_daemon(s.daemon);
     engine_free(s.engine);
     rate_limiter_free(s.limiter);
-    log_line(&s, "{\"ts\":%.3f,\"event\":\"stopped\"}", now_seconds());
+    log_line(&s, "{\"ts\":%.3f,\"event\":\"stopped\"}", wall_clock());
     return 0;
 }
