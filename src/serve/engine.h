@@ -86,6 +86,7 @@ typedef struct {
     rg_sampling sampling;           /* max_tokens already within limits         */
     const char *const *stop;        /* stop strings (not included in the text)  */
     int n_stop;
+    int ignore_eos;                 /* never end at EOS (benchmarks: fixed lengths) */
 } job_request;
 
 typedef void (*job_notify_fn)(void *user);

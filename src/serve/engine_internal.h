@@ -26,6 +26,7 @@ struct job {
     int32_t *tokens;            /* [cap_tokens] prompt then generated            */
     int32_t n_prompt, n_tokens, cap_tokens;
     int32_t max_tokens;
+    int ignore_eos;
     char **stop;
     int n_stop;
     rg_sampler *sampler;

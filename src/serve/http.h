@@ -113,6 +113,7 @@ typedef struct {
     rg_sampling sampling;
     const char *stop[8];
     int n_stop;
+    int ignore_eos;                 /* llama.cpp's extension: generate max_tokens */
     const char *model;
 } gen_params;
 int read_gen_params(request *r, const cJSON *body, int ollama, gen_params *p, enum MHD_Result *result);

@@ -105,6 +105,7 @@ int engine_submit(engine *e, const job_request *req, job_notify_fn notify, void 
     }
     j->notify = notify;
     j->notify_user = user;
+    j->ignore_eos = req->ignore_eos;
     pthread_mutex_lock(&e->lock);
     if (e->queue_len >= e->opt.queue_max || e->stopping) {
         m->pins--;

@@ -73,6 +73,12 @@ int read_gen_params(request *r, const cJSON *body, int ollama, gen_params *p, en
     p->sampling.repeat_penalty = (float)repeat;
     p->sampling.max_tokens = (int32_t)max_tokens;
     if (seed >= 0) p->sampling.seed = (uint64_t)seed;
+    const cJSON *ignore = cJSON_GetObjectItemCaseSensitive(opts, "ignore_eos");
+    if (ignore && !cJSON_IsBool(ignore)) {
+        *result = reply_error(r, 400, "invalid_request_error", "'ignore_eos' must be true or false");
+        return -1;
+    }
+    p->ignore_eos = cJSON_IsTrue(ignore);
     const cJSON *stop = cJSON_GetObjectItemCaseSensitive(opts, "stop");
     if (cJSON_IsString(stop)) {
         p->stop[p->n_stop++] = stop->valuestring;
@@ -149,7 +155,7 @@ int read_messages(request *r, const cJSON *body, rg_message *msgs, int cap, int 
 /* Submit the job described by p and prompt, and answer it. */
 enum MHD_Result start_generation(request *r, const gen_params *p, const char *prompt, reply_kind kind)
 {
-    job_request jr = { p->model, prompt, p->sampling, p->stop, p->n_stop };
+    job_request jr = { p->model, prompt, p->sampling, p->stop, p->n_stop, p->ignore_eos };
     engine_error err;
     r->kind = kind;
     snprintf(r->model, sizeof r->model, "%s", p->model ? p->model : engine_default_model(r->srv->engine));

@@ -23,6 +23,7 @@
 #include "serve/metrics.h"
 #include "core/util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,7 +163,9 @@ static void step(engine *e, model_entry *m)
         int s = in_batch[k];
         job *j = m->slots[s];
         int32_t n_recent = j->n_tokens < 64 ? j->n_tokens : 64;
-        int32_t next = rg_sample(j->sampler, m->logits + (size_t)k * (size_t)m->n_vocab,
+        float *row = m->logits + (size_t)k * (size_t)m->n_vocab;
+        if (j->ignore_eos && m->eos >= 0) row[m->eos] = -INFINITY;
+        int32_t next = rg_sample(j->sampler, row,
                                  j->tokens + j->n_tokens - n_recent, n_recent);
         if (j->state.n_generated == 0) {
             j->first_token = t1;
