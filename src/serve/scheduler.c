@@ -23,7 +23,7 @@
 #include "serve/metrics.h"
 #include "core/util.h"
 
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,9 +164,18 @@ static void step(engine *e, model_entry *m)
         job *j = m->slots[s];
         int32_t n_recent = j->n_tokens < 64 ? j->n_tokens : 64;
         float *row = m->logits + (size_t)k * (size_t)m->n_vocab;
-        if (j->ignore_eos && m->eos >= 0) row[m->eos] = -INFINITY;
+        if (j->ignore_eos && m->eos >= 0) {      /* far below every other logit (finite: */
+            float lowest = row[0];               /* some softmax kernels dislike -inf)   */
+            for (int32_t v = 1; v < m->n_vocab; v++) lowest = row[v] < lowest ? row[v] : lowest;
+            row[m->eos] = lowest - 60.0f;
+        }
         int32_t next = rg_sample(j->sampler, row,
                                  j->tokens + j->n_tokens - n_recent, n_recent);
+        if (j->ignore_eos && next == m->eos) {       /* a sampler's rounding fallback */
+            next = m->eos == 0 ? 1 : 0;
+            for (int32_t v = 0; v < m->n_vocab; v++)
+                if (v != m->eos && row[v] > row[next]) next = v;
+        }
         if (j->state.n_generated == 0) {
             j->first_token = t1;
             metrics_ttft(t1 - j->submitted);
