@@ -341,7 +341,9 @@ int serve_run(const serve_config *c, volatile int *stop, serve_log_fn log, void 
     if (listen_fd >= 0) close(listen_fd);
     if (loader_started) pthread_join(loader, NULL);
     engine_drain(s.engine, c->grace);
-    for (int i = 0; i < 100 && __atomic_load_n(&s.suspended_count, __ATOMIC_ACQUIRE) > 0; i++) {
+    /* Every job has ended; let the streams send their last chunks. */
+    for (int i = 0; i < 100 && (__atomic_load_n(&s.suspended_count, __ATOMIC_ACQUIRE) > 0 ||
+                                __atomic_load_n(&s.streams_open, __ATOMIC_ACQUIRE) > 0); i++) {
         struct timespec pause = { 0, 20 * 1000 * 1000 };
         nanosleep(&pause, NULL);
     }

@@ -68,6 +68,7 @@ struct server {
     void *log_user;
     double started;
     int suspended_count;          /* connections suspended now (atomic)           */
+    int streams_open;             /* streamed responses not yet finished (atomic) */
     struct rate_limiter *limiter;
 };
 

@@ -234,4 +234,8 @@ void engine_drain(engine *e, double timeout_s)
     e->stopping = 1;                  /* the scheduler cancels what is left */
     pthread_cond_broadcast(&e->work);
     pthread_mutex_unlock(&e->lock);
+    if (e->scheduler_started) {       /* every job is ended and notified after this */
+        pthread_join(e->scheduler, NULL);
+        e->scheduler_started = 0;
+    }
 }

@@ -316,7 +316,12 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;
 }
 
-static void stream_done(void *cls) { request_unref(cls); }
+static void stream_done(void *cls)
+{
+    request *r = cls;
+    __atomic_sub_fetch(&r->srv->streams_open, 1, __ATOMIC_ACQ_REL);
+    request_unref(r);
+}
 
 static void set_reply_identity(request *r)
 {
@@ -333,10 +338,11 @@ enum MHD_Result reply_start_job(request *r)
         return reply_resume_job(r);
     }
     __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);       /* the response's reference */
+    __atomic_add_fetch(&r->srv->streams_open, 1, __ATOMIC_ACQ_REL);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, r,
                                                                   stream_done);
     if (!resp) {
-        request_unref(r);
+        stream_done(r);
         return MHD_NO;
     }
     int sse = r->kind == REPLY_OPENAI_CHAT || r->kind == REPLY_OPENAI_COMPLETION;
