@@ -5,6 +5,8 @@
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (in build-asan/)
 #   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
+#   make bench-serve     the server's requests/s, tokens/s and TTFT at 1/4/16 streams
+#   make load-serve      60 s of autocannon on the server: failures, memory, descriptors
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #
@@ -66,7 +68,7 @@ FUZZ_DIR = build-fuzz
 $(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -mfma
 $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 
-.PHONY: all test valgrind bench plot fuzz clean interop-deps
+.PHONY: all test valgrind bench plot fuzz clean interop-deps bench-serve load-serve
 all: rustgpt
 
 ifeq ($(SANITIZE),1)
@@ -119,6 +121,14 @@ valgrind:
 
 bench: rustgpt
 	./rustgpt bench
+
+# The server under load (docs/19-serving.md): throughput and latency at 1,
+# 4 and 16 streams with the overhead against `rustgpt generate`; and 60 s of
+# autocannon (LOAD_SECONDS) checking failures, memory and descriptors.
+bench-serve: rustgpt $(INTEROP_STAMP)
+	sh scripts/bench_serve.sh ./rustgpt
+load-serve: rustgpt $(INTEROP_STAMP)
+	sh scripts/load_serve.sh ./rustgpt
 
 PNG ?= $(basename $(LOG)).png
 plot:
