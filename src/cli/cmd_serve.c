@@ -13,6 +13,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char serve_help[] =
+    "usage: rustgpt serve --model FILE [--model FILE ...] | --models-dir DIR [options]\n"
+    "\n"
+    "An OpenAI- and Ollama-compatible HTTP server with a chat page at /\n"
+    "(docs/19-serving.md). Settings: flags over RUSTGPT_<NAME> variables over --config FILE.\n"
+    "\n"
+    "  --model FILE           serve this model under its base name (repeatable)\n"
+    "  --models-dir DIR       every model file in DIR, loaded on first use\n"
+    "  --memory-budget MB     unload least-recently-used models beyond this (0: no limit)\n"
+    "  --host H (127.0.0.1)   --port N (8080; 0 picks a free port)\n"
+    "  --parallel N (4)       slots: streams decoded together, each with its KV cache\n"
+    "  --ctx N                positions per slot (default: the model's)\n"
+    "  --queue N (64)         requests that may wait for a slot; beyond: 503\n"
+    "  --threads N (4)        HTTP worker threads\n"
+    "  --api-key KEY          require Authorization: Bearer KEY (repeatable)\n"
+    "  --api-keys FILE        keys, one per line\n"
+    "  --rate-limit N         requests per minute per key (0: off)\n"
+    "  --max-body BYTES (1048576)  --max-tokens N (4096)  --max-prompt-tokens N\n"
+    "  --timeout S (30)       idle connection timeout\n"
+    "  --cors ORIGIN          send Access-Control-Allow-Origin: ORIGIN (off by default)\n"
+    "  --grace S (5)          on SIGTERM/SIGINT, seconds streams get to finish\n"
+    "  --config FILE          JSON settings ({\"port\": 8080, \"model\": [\"a.bin\"]})\n"
+    "  -q, --quiet            no per-request log lines\n";
+
 static volatile int stop_requested;
 
 static void on_signal(int sig) { stop_requested = sig; }
