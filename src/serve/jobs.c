@@ -185,7 +185,7 @@ float *engine_embed(engine *e, const char *model, const char *const *texts, int 
     rg_embed_options eopt = { RG_POOL_DEFAULT, 1, 1, 0 };
     rg_status status = rg_embed(ctx, texts, n, &eopt, out);
     if (status != RG_OK) {
-        engine_set_error(err, status == RG_ERR_UNSUPPORTED ? 400 : status == RG_ERR_NOMEM ? 500 : 400,
+        engine_set_error(err, status == RG_ERR_UNSUPPORTED ? 501 : status == RG_ERR_NOMEM ? 500 : 400,
                          "invalid_request_error", "cannot embed: %s", rg_last_error());
         free(out);
         out = NULL;
