@@ -3,25 +3,22 @@
 # latency at 1, 4 and 16 concurrent streams (tests/interop/serve_bench.mjs),
 # and its overhead against `rustgpt generate` producing the same tokens.
 #
-# The model is trained here (a few seconds): BENCH_DIM/BENCH_LAYERS set its
-# size. Overhead: a greedy request through the server and `rustgpt generate`
-# with the same prompt and max tokens give the same tokens; each is timed
+# BENCH_DIM/BENCH_LAYERS set the model's size. Overhead: a greedy request
+# through the server and `rustgpt generate` with the same prompt and max tokens give the same tokens; each is timed
 # for N tokens and for 1 token, and the difference (the N-1 decode steps,
 # without process start or model load) is compared.
 RUSTGPT=${1:-./rustgpt}
 DIM=${BENCH_DIM:-256}
 LAYERS=${BENCH_LAYERS:-4}
 TOKENS=${BENCH_TOKENS:-128}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2> /dev/null; rm -rf "$WORK"' EXIT
-cat > "$WORK/data.json" <<'JSON'
-["the sun is a star . </s>",
- "User: what is the sun ? Assistant: the sun is a star . </s>",
- "User: what is ice ? Assistant: ice is frozen water . </s>"]
-JSON
-"$RUSTGPT" train "$WORK/data.json" --dim "$DIM" --heads 4 --hidden $((DIM * 4)) --layers "$LAYERS" \
-    --seq-len 512 --batch 3 --epochs 1 -q --out "$WORK/bench.bin" || exit 1
+# An untrained model over the bundled chat data's vocabulary (1,466 words):
+# greedy decoding then rarely meets </s>, so `rustgpt generate` and the
+# server both produce the full TOKENS tokens for the overhead comparison.
+"$RUSTGPT" train data/chat.json --dim "$DIM" --heads 4 --hidden $((DIM * 4)) --layers "$LAYERS" \
+    --seq-len 512 --epochs 0 -q --out "$WORK/bench.bin" 2> /dev/null || exit 1
 echo "model: dim $DIM, $LAYERS layers, seq-len 512; $TOKENS tokens per request; $(nproc) cores"
 
 "$RUSTGPT" serve --model "$WORK/bench.bin" --port 0 --parallel 16 --quiet 2> "$WORK/log" &
@@ -35,18 +32,18 @@ done
 BASE="http://127.0.0.1:$PORT"
 node tests/interop/serve_bench.mjs "$BASE" "$TOKENS" "$ROUNDS"
 
-# Overhead at one stream, against `rustgpt generate` (best of 3 each).
+# Overhead at one stream, against `rustgpt generate` (best of 5 each).
 PROMPT="User: what is ice ? Assistant:"
 best() { sort -n | head -n 1; }
 gen_ms() {
-    for i in 1 2 3; do
+    for i in 1 2 3 4 5; do
         t0=$(date +%s%N)
         "$RUSTGPT" generate --model "$WORK/bench.bin" --prompt "$PROMPT" --max-tokens "$1" > "$WORK/gen$1"
         echo $((($(date +%s%N) - t0) / 1000))
     done | best
 }
 srv_ms() {
-    for i in 1 2 3; do
+    for i in 1 2 3 4 5; do
         t0=$(date +%s%N)
         curl -s "$BASE/v1/completions" -d "{\"prompt\":\"$PROMPT\",\"max_tokens\":$1,\"temperature\":0}" > "$WORK/srv$1"
         echo $((($(date +%s%N) - t0) / 1000))

@@ -29,6 +29,7 @@ async function oneStream() {
 
 const rows = [];
 for (const streams of [1, 4, 16]) {
+  await Promise.all(Array.from({ length: streams }, oneStream));     // warm-up, not counted
   const t0 = performance.now();
   const results = [];
   // Each of `streams` clients runs ROUNDS requests back to back.
