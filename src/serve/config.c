@@ -123,9 +123,16 @@ int serve_config_set(serve_config *c, const char *key, const char *value, serve_
         c->max_body = (size_t)v;
         return 0;
     }
-    if (strcmp(key, "memory_budget") == 0) {          /* megabytes */
-        if (parse_long(key, value, 0, 1L << 24, &v) != 0) return -1;
-        c->memory_budget = (uint64_t)v << 20;
+    if (strcmp(key, "memory_budget") == 0) {          /* megabytes, or a K/M/G suffix */
+        char *end;
+        errno = 0;
+        double amount = strtod(value, &end);
+        double unit = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'G' || *end == 'g' ? 1024.0 * 1024 * 1024
+                    : 1024.0 * 1024;
+        if (*end && strchr("KkMmGg", *end)) end++;
+        if (errno || end == value || *end || !(amount >= 0) || amount * unit > 1e15)
+            return fail("memory_budget: '%s' is not a size (MB, or with a K, M or G suffix)", value);
+        c->memory_budget = (uint64_t)(amount * unit);
         return 0;
     }
     if (strcmp(key, "grace") == 0) {
