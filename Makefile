@@ -6,6 +6,8 @@
 #   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
 #   make bench-embed     embedding speed beside llama.cpp (tests/embed/bench_embed.sh)
+#   make bench-serve     the server's requests/s, tokens/s and TTFT at 1/4/16 streams
+#   make load-serve      60 s of autocannon on the server: failures, memory, descriptors
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #   make examples        the example plugins (build/examples/*.so) and hello
@@ -22,7 +24,7 @@ CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
 LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
+LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lmicrohttpd -lm -ldl -lpthread
 # Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
 # program that loads them: export its symbols.
 LDFLAGS  += -rdynamic
@@ -88,7 +90,7 @@ $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage
+.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
@@ -101,6 +103,15 @@ rustgpt: $(BUILD)/rustgpt
 
 $(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The server's chat page, embedded in the binary as a C array (src/serve/page.c).
+$(BUILD)/serve/page.o: CPPFLAGS += -I$(BUILD)/gen
+$(FUZZ_DIR)/serve/page.o: CPPFLAGS += -I$(FUZZ_DIR)/gen
+$(BUILD)/serve/page.o: $(BUILD)/gen/serve_page.inc
+$(FUZZ_DIR)/serve/page.o: $(FUZZ_DIR)/gen/serve_page.inc
+%/gen/serve_page.inc: src/serve/page.html
+	@mkdir -p $(dir $@)
+	xxd -i < $< > $@
 
 $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -200,6 +211,13 @@ $(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf rustgpt
 	./rustgpt quantize $< $@ Q4_K
 bench-gguf: rustgpt $(INTEROP_STAMP) $(addprefix $(BENCH_GGUF)/llama100m-,F16.gguf Q8_0.gguf Q4_0.gguf Q4_K.gguf)
 	@for t in F16 Q8_0 Q4_0 Q4_K; do ./rustgpt bench --model $(BENCH_GGUF)/llama100m-$$t.gguf --threads $(BENCH_THREADS); done
+# The server under load (docs/19-serving.md): throughput and latency at 1,
+# 4 and 16 streams with the overhead against `rustgpt generate`; and 60 s of
+# autocannon (LOAD_SECONDS) checking failures, memory and descriptors.
+bench-serve: rustgpt $(INTEROP_STAMP)
+	sh scripts/bench_serve.sh ./rustgpt
+load-serve: rustgpt $(INTEROP_STAMP)
+	sh scripts/load_serve.sh ./rustgpt
 
 PNG ?= $(basename $(LOG)).png
 plot:

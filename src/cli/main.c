@@ -32,6 +32,7 @@ static const char usage_text[] =
     "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
     "  rustgpt index    --model M FILE -o OUT.idx       rustgpt search INDEX \"query\" [-k 5]\n"
     "  rustgpt embed-eval --model M pairs.tsv           (recall@1, recall@5, MRR)\n"
+    "  rustgpt serve    --model FILE ... | --models-dir DIR [serve options]\n"
     "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version | COMMAND --help (each command's options)\n"
     "\n"
@@ -47,6 +48,11 @@ static const char usage_text[] =
     "  --mask-prompt  --checkpoint FILE (OUT.ckpt.bin)  --checkpoint-every N\n"
     "  --stop-after N  --resume FILE (run the same command again with it)\n"
     "\n"
+    "serve options (also RUSTGPT_<NAME> variables and --config FILE.json):\n"
+    "  --host H (127.0.0.1)  --port N (8080)  --parallel N (4)  --ctx N  --queue N (64)\n"
+    "  --api-key KEY  --api-keys FILE  --rate-limit N/min  --max-body BYTES  --max-tokens N\n"
+    "  --max-prompt-tokens N  --timeout S (30)  --memory-budget MB  --cors ORIGIN  --grace S (5)\n"
+    "\n"
     "sampling options (chat, generate):\n"
     "  --temperature T (0 = greedy)  --top-k K  --top-p P  --repeat-penalty R\n"
     "  --max-tokens N  --seed S  --beams N\n"
@@ -61,10 +67,9 @@ static const struct {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },   { "plugins", cmd_plugins },
-    { "embed", cmd_embed },       { "index", cmd_index },   { "search", cmd_search },
-    { "embed-eval", cmd_embed_eval },
-    { "quantize", cmd_quantize },
+    { "explain", cmd_explain }, { "plugins", cmd_plugins }, { "embed", cmd_embed },
+    { "index", cmd_index }, { "search", cmd_search }, { "embed-eval", cmd_embed_eval },
+    { "quantize", cmd_quantize }, { "serve", cmd_serve },
 };
 
 /* `rustgpt CMD --help`: the command's own options and defaults. */
@@ -75,11 +80,9 @@ static const struct {
     { "train", train_help },       { "chat", chat_help },       { "generate", generate_help },
     { "eval", eval_help },         { "tokenize", tokenize_help }, { "info", info_help },
     { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
-    { "plugins", plugins_help },   { "quantize", quantize_help },
-    { "tokenizer", tokenizer_help },
-    { "plugins", plugins_help },
-    { "embed", embed_help },       { "index", index_help },     { "search", search_help },
-    { "embed-eval", embed_eval_help },
+    { "plugins", plugins_help }, { "quantize", quantize_help },
+    { "tokenizer", tokenizer_help }, { "embed", embed_help }, { "index", index_help },
+    { "search", search_help }, { "embed-eval", embed_eval_help }, { "serve", serve_help },
 };
 
 static const char *help_of(const char *command)
