@@ -31,6 +31,17 @@ int fail(const char *fmt, ...)
 
 const char *last_error(void) { return error_message; }
 
+int fail_status(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void clear_error(void) { error_message[0] = '\0'; }
+
 /* ---- allocation -------------------------------------------------------- */
 
 /* "out of memory: could not allocate 48.1 GiB (51,620,937,796 bytes)": the
