@@ -16,7 +16,7 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lm
+LDLIBS   += -lcjson -lcsv -lm -lcurl
 OMP      ?= 1
 SANITIZE ?= 0
 BUILD    ?= build

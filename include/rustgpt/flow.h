@@ -223,6 +223,39 @@ typedef enum { RG_FLOW_MERMAID = 0, RG_FLOW_DOT = 1 } rg_flow_format;
  * with their actions, nested flows drawn as subgraphs. Errors: RG_ERR_NOMEM. */
 rg_status rg_flow_render(rg_flow_node *flow, rg_flow_format format, char **out);
 
+
+/* ---- flow files ---------------------------------------------------------- */
+
+/* A flow loaded from a JSON flow file (docs/20-flows.md describes the
+ * format and the built-in node types). */
+typedef struct rg_flow_file rg_flow_file;
+
+/* Options of rg_flow_file_load; NULL means all defaults. */
+typedef struct {
+    const char *dir;         /* the directory read_file/write_file are confined to;
+                                NULL: a file with such nodes does not load      */
+    const char *model;       /* the model of generate/embed nodes that name none */
+} rg_flow_file_options;
+
+/* Load and check a flow file: malformed JSON (with line and column),
+ * unknown node types or keys, missing keys, successors naming no node,
+ * paths outside opt->dir, bad regular expressions and everything
+ * rg_flow_validate finds are errors naming the file, the node and the key.
+ * Nothing runs and nothing is written. The caller frees *out.
+ * Errors: RG_ERR_IO, RG_ERR_FORMAT, RG_ERR_INVALID, RG_ERR_NOMEM. */
+rg_status rg_flow_file_load(const char *path, const rg_flow_file_options *opt, rg_flow_file **out);
+/* The same from JSON text; base_dir is where sub-flow files and relative
+ * model paths are looked up (NULL: the current directory). */
+rg_status rg_flow_file_parse(const char *json, const char *base_dir, const rg_flow_file_options *opt,
+                             rg_flow_file **out);
+/* Free the flow, its graph and the models it loaded (NULL is ignored). */
+void rg_flow_file_free(rg_flow_file *file);
+/* Its flow node, for rg_flow_run and rg_flow_render (owned by file). */
+rg_flow_node *rg_flow_file_flow(rg_flow_file *file);
+/* Put the file's initial "store" values into store (keys already present
+ * are kept, so values set before, such as --set, win). */
+rg_status rg_flow_file_init_store(rg_flow_file *file, rg_flow_store *store);
+
 #ifdef __cplusplus
 }
 #endif

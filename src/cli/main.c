@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt flow     run|check|graph FILE.json [--set k=v] [--dir DIR] [--model FILE]\n"
     "  rustgpt --help | --version\n"
     "\n"
     "train options:\n"
@@ -53,6 +54,7 @@ static const struct {
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },
+    { "flow", cmd_flow },
 };
 
 /* Results that could not be written (a full disk behind `> file`) are an
