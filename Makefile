@@ -14,6 +14,7 @@
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
+CFLAGS   += -fPIC                     # the objects go into librustgpt.so too
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
 LDLIBS   += -lcjson -lcsv -lm -lcurl
@@ -67,7 +68,7 @@ $(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -
 $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 
 .PHONY: all test valgrind bench plot fuzz clean interop-deps
-all: rustgpt
+all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
 all: $(BUILD)/rustgpt
@@ -81,6 +82,10 @@ $(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 
 $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+# The shared library: what the Python face (python/rustgpt_flow) loads.
+$(BUILD)/librustgpt.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS) -ldl -lpthread
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^
@@ -101,7 +106,7 @@ $(INTEROP_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm install --omit=optional --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP)
+test: $(BUILD)/rustgpt $(BUILD)/librustgpt.so $(TEST_BIN) $(INTEROP_STAMP)
 	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) sh tests/run.sh
 
 valgrind:
