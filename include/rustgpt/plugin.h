@@ -153,6 +153,13 @@ typedef struct {
     rg_status (*param)(const void *model_state, int32_t i, rg_tensor *out);
     rg_status (*forward_backward)(void *model_state, void *ctx_state, int32_t batch, int32_t seq_len,
                                   const int32_t *ids, const int32_t *targets, float *grads, float *loss);
+    /* Several whole sequences at once, each run alone as by hidden (no
+     * attention across them): sequence s is the next lens[s] entries of
+     * tokens; out gets [Σ lens, n_embd], the sequences' rows in order. Lets
+     * an encoder batch texts of different lengths without padding (rg_embed).
+     * May be NULL: rg_embed then calls hidden once per sequence. */
+    rg_status (*hidden_batch)(const void *model_state, void *ctx_state, int32_t n_seqs,
+                              const int32_t *lens, const int32_t *tokens, float *out);
 } rg_arch_vtable;
 
 /* ---- the file format interface -------------------------------------------- */

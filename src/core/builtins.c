@@ -16,16 +16,20 @@ extern const rg_arch_vtable rg_gpt_arch;
 extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
+extern const rg_tokenizer_vtable wordpiece_tokenizer_vtable;
+extern const rg_arch_vtable bert_arch_vtable;
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
     &rg_word_tokenizer,
+    &wordpiece_tokenizer_vtable,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
     &rg_gpt_arch,
+    &bert_arch_vtable,
     NULL
 };
 
