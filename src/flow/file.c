@@ -32,7 +32,7 @@
 static const FlowNodeType *const node_types[] = {
     &flow_type_template, &flow_type_generate, &flow_type_embed, &flow_type_search,
     &flow_type_branch,   &flow_type_map,      &flow_type_read_file, &flow_type_write_file,
-    &flow_type_http_chat,
+    &flow_type_http_chat, &flow_type_set,
 };
 enum { N_TYPES = sizeof node_types / sizeof node_types[0], MAX_DEPTH = 8, DEFAULT_MAX_STEPS = 1000 };
 

@@ -39,7 +39,7 @@ typedef struct {
 
 extern const FlowNodeType flow_type_template, flow_type_branch, flow_type_read_file,
     flow_type_write_file, flow_type_map, flow_type_http_chat, flow_type_generate,
-    flow_type_embed, flow_type_search;
+    flow_type_embed, flow_type_search, flow_type_set;
 
 /* A string key of a node's object into *out (NULL when absent and not
  * required); an error names the node and the key. */

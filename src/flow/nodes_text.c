@@ -5,10 +5,16 @@
  * renderer and dotted-path lookup the other node types share.
  *
  *   {"type": "template", "template": "Q: {{question}}\nA:", "to": "prompt"}
+ *   {"type": "set", "values": {"query": "{{question}}", "hits": []}, "add": {"steps": 1}}
  *   {"type": "branch", "key": "intent",
  *    "cases": [{"equals": "greet", "action": "greet"},
  *              {"match": "^(what|who|where)\\b", "action": "ask"}],
  *    "else": "other"}
+ *
+ * A placeholder takes a string value as it is, a list of strings as one
+ * line each, anything else as compact JSON. `set` writes fixed values
+ * (strings filled as templates) and adds to counters, which is how a loop
+ * counts its steps.
  *
  * A branch declares every action it can return (its cases' and its else),
  * so the loader can refuse a successor wired to an action it never returns.
@@ -69,6 +75,29 @@ int flow_has_placeholder(const char *text)
     return open && strstr(open, "}}");
 }
 
+static int is_list_of_strings(const cJSON *value)
+{
+    if (!cJSON_IsArray(value) || !value->child) return 0;
+    for (const cJSON *v = value->child; v; v = v->next)
+        if (!cJSON_IsString(v)) return 0;
+    return 1;
+}
+
+/* A list of strings fills a placeholder as lines: what a prompt wants. */
+static char *join_lines(const cJSON *list)
+{
+    size_t len = 1;
+    for (const cJSON *v = list->child; v; v = v->next) len += strlen(v->valuestring) + 1;
+    char *text = xmalloc(len, 1);
+    if (!text) return NULL;
+    text[0] = '\0';
+    for (const cJSON *v = list->child; v; v = v->next) {
+        strcat(text, v->valuestring);
+        if (v->next) strcat(text, "\n");
+    }
+    return text;
+}
+
 int flow_render_template(const char *text, rg_flow_store *store, char **out)
 {
     size_t cap = strlen(text) + 64, len = 0;
@@ -90,7 +119,8 @@ int flow_render_template(const char *text, rg_flow_store *store, char **out)
                 free(buf);
                 return -1;
             }
-            value_text = cJSON_IsString(value) ? xstrdup(value->valuestring) : cJSON_PrintUnformatted(value);
+            value_text = cJSON_IsString(value) ? xstrdup(value->valuestring)
+                         : is_list_of_strings(value) ? join_lines(value) : cJSON_PrintUnformatted(value);
             cJSON_Delete(value);
             if (!value_text) {
                 free(buf);
@@ -373,3 +403,74 @@ static int build_branch(const FlowLoader *loader, rg_flow_graph *g, const char *
 
 static const char *const branch_keys[] = { "key", "cases", "else", NULL };
 const FlowNodeType flow_type_branch = { "branch", branch_keys, build_branch };
+
+/* ---- set ---------------------------------------------------------------------- */
+
+typedef struct {
+    cJSON *values;               /* key -> value (strings are templates) */
+    cJSON *add;                  /* key -> number                         */
+} Set;
+
+static void set_free(void *user)
+{
+    Set *s = user;
+    if (!s) return;
+    cJSON_Delete(s->values);
+    cJSON_Delete(s->add);
+    free(s);
+}
+
+/* prep: the values with their templates filled (reads the store). */
+static rg_status set_prep(const rg_flow_ctx *ctx, cJSON **out)
+{
+    const Set *s = ctx->user;
+    *out = s->values ? cJSON_Duplicate(s->values, 1) : cJSON_CreateObject();
+    for (cJSON *v = (*out)->child; v; v = v->next) {
+        char *text;
+        if (!cJSON_IsString(v)) continue;
+        if (flow_render_template(v->valuestring, ctx->store, &text) != 0) return RG_ERR_NOT_FOUND;
+        cJSON_SetValuestring(v, text);
+        free(text);
+    }
+    return RG_OK;
+}
+
+static rg_status set_post(const rg_flow_ctx *ctx, const cJSON *values, const cJSON *exec, char *action)
+{
+    const Set *s = ctx->user;
+    for (const cJSON *v = values->child; v; v = v->next) {
+        rg_status st = rg_flow_store_set(ctx->store, v->string, v);
+        if (st != RG_OK) return st;
+    }
+    for (const cJSON *a = s->add ? s->add->child : NULL; a; a = a->next) {
+        rg_status st = rg_flow_store_add(ctx->store, a->string, a->valuedouble, NULL);
+        if (st != RG_OK) return st;
+    }
+    return RG_OK;
+}
+
+static int build_set(const FlowLoader *loader, rg_flow_graph *g, const char *name, const cJSON *spec,
+                     rg_flow_node **out)
+{
+    const cJSON *values = cJSON_GetObjectItemCaseSensitive(spec, "values");
+    const cJSON *add = cJSON_GetObjectItemCaseSensitive(spec, "add");
+    if (values && !cJSON_IsObject(values)) return fail("node '%s': key 'values' must be an object", name);
+    if (add && !cJSON_IsObject(add)) return fail("node '%s': key 'add' must be an object of numbers", name);
+    for (const cJSON *a = add ? add->child : NULL; a; a = a->next)
+        if (!cJSON_IsNumber(a)) return fail("node '%s': key 'add': '%s' must be a number", name, a->string);
+    if (!values && !add) return fail("node '%s': give key 'values' or 'add'", name);
+    Set *s = xcalloc(1, sizeof *s);
+    if (!s) return -1;
+    s->values = values ? cJSON_Duplicate(values, 1) : NULL;
+    s->add = add ? cJSON_Duplicate(add, 1) : NULL;
+    static const rg_flow_ops ops = { .prep = set_prep, .post = set_post, .free_user = set_free };
+    if (rg_flow_node_new(g, name, RG_FLOW_NODE, &ops, s, out) != RG_OK) {
+        set_free(s);
+        return -1;
+    }
+    const char *actions[] = { RG_FLOW_DEFAULT };
+    return rg_flow_declare_actions(*out, actions, 1) == RG_OK ? 0 : -1;
+}
+
+static const char *const set_keys[] = { "values", "add", NULL };
+const FlowNodeType flow_type_set = { "set", set_keys, build_set };
