@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  rustgpt tokenize --model FILE TEXT\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
-    "  rustgpt bench    [options]\n"
+    "  rustgpt bench    [options] | flow [--seconds S]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt flow     run|check|graph FILE.json [--set k=v] [--dir DIR] [--model FILE]\n"
     "  rustgpt --help | --version\n"
