@@ -16,7 +16,7 @@
  *      node left over sits in a cycle whose every way out is wired back in.
  *
  * Drawing writes the same walk as Mermaid ("flowchart TD") or Graphviz dot:
- * one box per node, one arrow per edge labelled with its action (plain for
+ * one box per node (with its type, for a flow file's nodes), one arrow per edge labelled with its action (plain for
  * "default"), a nested flow as a box of its own with a dashed "start" arrow
  * into a cluster of its nodes.
  */
@@ -181,10 +181,12 @@ static void draw_members(FILE *out, const Walk *w, const rg_flow_node *owner, rg
         if (format == RG_FLOW_MERMAID) {
             fprintf(out, node->kind == RG_FLOW_FLOW ? "n%d[[\"" : "n%d[\"", i);
             put_label(out, node->name);
+            if (node->type) fprintf(out, " (%s)", node->type);
             fputs(node->kind == RG_FLOW_FLOW ? "\"]]\n" : "\"]\n", out);
         } else {
             fprintf(out, "n%d [label=\"", i);
             put_label(out, node->name);
+            if (node->type) fprintf(out, "\\n(%s)", node->type);
             fprintf(out, "\"%s];\n", node->kind == RG_FLOW_FLOW ? ", shape=box3d" : "");
         }
         if (node->kind != RG_FLOW_FLOW) continue;

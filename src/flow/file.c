@@ -84,6 +84,7 @@ static int build_node(const FlowLoader *L, rg_flow_graph *g, const char *name, c
     if (params && !cJSON_IsObject(params)) return fail("node '%s': key 'params' must be an object", name);
     rg_flow_node *node;
     if (type->build(L, g, name, spec, &node) != 0) return -1;
+    node->type = type->type;
     rg_flow_set_retries(node, (int)retries, wait);
     return params && rg_flow_set_params(node, params) != RG_OK ? -1 : 0;
 }

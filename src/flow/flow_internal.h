@@ -38,6 +38,7 @@ struct rg_flow_node {
     char **actions;              /* what post may return, when declared       */
     int n_actions;
     int declared;                /* 1 once rg_flow_declare_actions was called */
+    const char *type;            /* a flow file's node type, for drawings (static) */
     rg_flow_node *next_in_graph;
 };
 
