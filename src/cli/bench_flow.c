@@ -8,7 +8,7 @@
  *   - the same loop with each node writing a counter to the shared store
  *     (one copy in, one copy out, under its mutex);
  *   - a parallel batch of CPU-bound items (each a fixed amount of integer
- *     hashing, about 5 ms) on 1 and on 2 threads: the wall time and the
+ *     hashing, 4 million rounds) on 1 and on 2 threads: the wall time and the
  *     speedup, which shows the thread pool keeping every core busy;
  *   - the same chain, loop and batch with Python nodes (python/bench_flow.py
  *     over librustgpt.so), when python3 and the library are found: the cost
@@ -51,7 +51,7 @@ static rg_status store_loop_post(const rg_flow_ctx *ctx, const cJSON *prep, cons
     return st;
 }
 
-/* About 5 ms of integer work on one core, the same for every item. */
+/* A fixed amount of integer work on one core, the same for every item. */
 static rg_status cpu_exec(const rg_flow_ctx *ctx, const cJSON *item, cJSON **out)
 {
     uint64_t h = (uint64_t)item->valueint + 1;
