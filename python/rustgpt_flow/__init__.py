@@ -19,7 +19,8 @@ node, the retries (max_retries, wait, exec_fallback), nested flows, batches
 and the thread pool of parallel batches are the C engine's
 (include/rustgpt/flow.h). A run builds a C graph of the Python nodes
 reachable from the flow, with a ctypes callback for each method a class
-overrides, runs it, and frees it.
+overrides, and runs it; the graph is kept with the flow and reused while
+the nodes, their edges and settings stay the same.
 
 The shared store is the engine's thread-safe JSON store; callbacks see it
 as a dict-like Store. When run() is given a plain dict, its items are copied
@@ -452,13 +453,45 @@ def _build(top):
 _run_lock = threading.RLock()
 
 
+def _signature(top):
+    """Everything of the reachable nodes that the C graph was built from, so
+    that a flow run again unchanged reuses its graph."""
+    sig = []
+    for node in _reachable(top):
+        sig.append((id(node), type(node), tuple((a, id(n)) for a, n in node.successors.items()),
+                    id(getattr(node, "start_node", None)), getattr(node, "max_retries", 1),
+                    getattr(node, "wait", 0), getattr(node, "threads", 0), getattr(node, "max_steps", 0),
+                    _dumps(node.params) if node.params else ""))
+    return tuple(sig)
+
+
+class _Graph:
+    """A built C graph, freed with its owner."""
+
+    def __init__(self, top):
+        self.signature = _signature(top)
+        self.handle, self.c_nodes = _build(top)
+
+    def __del__(self):
+        if self.handle:
+            _lib.rg_flow_graph_free(self.handle)
+            self.handle = None
+
+
+def _cached_graph(top):
+    cached = getattr(top, "_c_graph", None)
+    if cached is None or cached.signature != _signature(top):
+        cached = top._c_graph = _Graph(top)
+    return cached.handle, cached.c_nodes
+
+
 def _run(top, shared, params=None):
     store = shared if isinstance(shared, Store) else Store()
     if not isinstance(shared, Store):
         for k, v in shared.items():
             store[k] = v
     with _run_lock:
-        graph, c_nodes = _build(top)
+        graph, c_nodes = _cached_graph(top)
     action = ctypes.create_string_buffer(_lib.ACTION_MAX)
     tree = _to_cjson(params) if params else None
     try:
@@ -466,7 +499,6 @@ def _run(top, shared, params=None):
         status = _lib.rg_flow_run(c_nodes[id(top)], store._handle, tree, action, _lib.ACTION_MAX)
     finally:
         _lib.cJSON_Delete(tree)
-        _lib.rg_flow_graph_free(graph)
         _store_views.pop(store._handle, None)
     if status != _lib.OK:
         message = _lib.last_error()
@@ -512,11 +544,8 @@ def transitions():
 
 def render(flow, fmt="mermaid"):
     """The graph of a Python flow as Mermaid or dot text."""
-    graph, c_nodes = _build(flow)
-    try:
-        out = ctypes.c_void_p()
-        _check(_lib.rg_flow_render(c_nodes[id(flow)], 1 if fmt == "dot" else 0, ctypes.byref(out)))
-        return _lib.take_string(out.value)
-    finally:
-        _lib.rg_flow_graph_free(graph)
+    graph, c_nodes = _cached_graph(flow)
+    out = ctypes.c_void_p()
+    _check(_lib.rg_flow_render(c_nodes[id(flow)], 1 if fmt == "dot" else 0, ctypes.byref(out)))
+    return _lib.take_string(out.value)
 

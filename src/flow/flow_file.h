@@ -72,9 +72,10 @@ int flow_load_subflow(const FlowLoader *loader, const char *node, const cJSON *s
 /* The model cache: each model file is loaded once per run and shared. */
 int model_cache_new(ModelCache **out);
 void model_cache_free(ModelCache *cache);
-/* Embed texts[n] with the model at path (cached): *vectors gets [n, *dim]
+/* Embed texts[n] with the model at path (cached) and pooling (RG_POOL_DEFAULT:
+ * the model's): *vectors gets [n, *dim]
  * L2-normalised rows (malloc'd, the caller frees). */
 rg_status flow_embed_texts(ModelCache *cache, const char *path, const char *const *texts, int n,
-                           float **vectors, int *dim);
+                           rg_pooling pooling, float **vectors, int *dim);
 
 #endif

@@ -326,7 +326,7 @@ static rg_status embed_prep(const rg_flow_ctx *ctx, cJSON **out)
 }
 
 rg_status flow_embed_texts(ModelCache *cache, const char *path, const char *const *texts, int n,
-                           float **vectors, int *dim)
+                           rg_pooling pooling, float **vectors, int *dim)
 {
     rg_model *model;
     *vectors = NULL;
@@ -339,7 +339,7 @@ rg_status flow_embed_texts(ModelCache *cache, const char *path, const char *cons
     *vectors = xcalloc((size_t)n * (size_t)info.n_embd + 1, sizeof **vectors);
     if (!*vectors) return RG_ERR_NOMEM;
     rg_context *context = NULL;
-    rg_embed_options opt = { .pooling = RG_POOL_DEFAULT, .normalize = 1, .truncate = 1 };
+    rg_embed_options opt = { .pooling = pooling, .normalize = 1, .truncate = 1 };
     st = rg_context_new(model, NULL, &context);
     if (st == RG_OK) st = rg_embed(context, texts, n, &opt, *vectors);
     rg_context_free(context);
@@ -360,7 +360,7 @@ static rg_status embed_exec(const rg_flow_ctx *ctx, const cJSON *prep, cJSON **o
     for (const cJSON *t = texts->child; t; t = t->next) list[i++] = t->valuestring;
     float *vectors;
     rg_status st = flow_embed_texts(e->models, cJSON_GetObjectItem(prep, "model")->valuestring, list, n,
-                                    &vectors, &dim);
+                                    RG_POOL_DEFAULT, &vectors, &dim);
     free(list);
     if (st != RG_OK) return st;
     cJSON *rows = cJSON_CreateArray();

@@ -19,10 +19,17 @@
  * with k1 = 1.2, b = 0.75, N documents of which n_w hold w. It needs no
  * model, so it is exact and fast on the small models the tests train.
  * "embed" ranks by the cosine of rg_embed vectors (normalised, so a dot
- * product) from the model. Index files made by `rustgpt index` (the
- * embeddings work) are not read yet: the documents are embedded per run.
+ * product) from the model, embedding the documents on every run. With
+ * "index" (a file of `rustgpt index`, under --dir) the documents and their
+ * vectors come from that file instead: only the query is embedded, with the
+ * index's model (or "model") and pooling, after a check that the model
+ * embeds the index's probe text as the index says it did, and
+ * index_search() scores every row. Hits from an index are named "#ID".
+ *
+ *   {"type": "search", "query": "{{question}}", "index": "notes.idx", "k": 3, "to": "hits"}
  */
 #include "flow/flow_file.h"
+#include "infer/index.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -31,9 +38,10 @@
 #include <string.h>
 
 typedef struct {
-    char *query, *documents, *to, *method, *model;
+    char *query, *documents, *to, *method, *model, *index;
     int k;
     ModelCache *models;
+    const char *dir;             /* the loader's --dir: index files are under it */
 } Search;
 
 static void search_free(void *user)
@@ -45,6 +53,7 @@ static void search_free(void *user)
     free(s->to);
     free(s->method);
     free(s->model);
+    free(s->index);
     free(s);
 }
 
@@ -142,7 +151,7 @@ static rg_status embed_scores(const Search *s, const char *query, const cJSON *d
     for (const cJSON *d = docs->child; d; d = d->next) texts[i++] = doc_text(d);
     float *vectors;
     int dim;
-    rg_status st = flow_embed_texts(s->models, s->model, texts, n + 1, &vectors, &dim);
+    rg_status st = flow_embed_texts(s->models, s->model, texts, n + 1, RG_POOL_DEFAULT, &vectors, &dim);
     free(texts);
     if (st != RG_OK) return st;
     for (i = 0; i < n; i++) {
@@ -160,6 +169,12 @@ static rg_status search_prep(const rg_flow_ctx *ctx, cJSON **out)
     const Search *s = ctx->user;
     char *query;
     if (flow_render_template(s->query, ctx->store, &query) != 0) return RG_ERR_NOT_FOUND;
+    if (s->index) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "query", query);
+        free(query);
+        return RG_OK;
+    }
     cJSON *docs = flow_store_lookup(ctx->store, s->documents);
     if (!docs) {
         free(query);
@@ -184,9 +199,68 @@ static rg_status search_prep(const rg_flow_ctx *ctx, cJSON **out)
     return RG_OK;
 }
 
+/* The k best rows of an index file for query. */
+static rg_status search_index(const Search *s, const char *query, cJSON **out)
+{
+    char *path, model[4096];
+    if (flow_confine_path(s->dir, s->index, 0, &path) != 0) return RG_ERR_INVALID;
+    EmbIndex *ix;
+    int opened = index_open(path, 0, &ix);
+    free(path);
+    if (opened != 0) return RG_ERR_FORMAT;
+    const char *named = index_model(ix);
+    snprintf(model, sizeof model, "%.*s", (int)strcspn(named, "\t"), named);
+    if (s->model[0]) snprintf(model, sizeof model, "%s", s->model);
+    const char *texts[2] = { query, INDEX_PROBE_TEXT };
+    float *vectors = NULL;
+    int dim = 0;
+    uint32_t ix_dim = index_dim(ix);
+    rg_status st = flow_embed_texts(s->models, model, texts, 2, (rg_pooling)index_pooling(ix), &vectors, &dim);
+    if (st == RG_OK && (uint32_t)dim != ix_dim) {
+        fail("the index holds %u-wide vectors, model '%s' makes %d-wide ones", ix_dim, model, dim);
+        st = RG_ERR_INVALID;
+    }
+    if (st == RG_OK) {
+        /* Both probes are unit vectors: the same model gives a dot of 1. */
+        double dot = 0;
+        for (int j = 0; j < dim; j++) dot += (double)vectors[dim + j] * index_probe(ix)[j];
+        if (dot < 0.99) {
+            fail("the index was made with another model than '%s' (its probe text embeds differently)", model);
+            st = RG_ERR_INVALID;
+        }
+    }
+    IndexHit *hits = st == RG_OK ? xcalloc((size_t)s->k, sizeof *hits) : NULL;
+    if (st == RG_OK && !hits) st = RG_ERR_NOMEM;
+    if (st == RG_OK) {
+        int n = index_search(index_vectors(ix), index_count(ix), ix_dim, vectors, s->k, hits);
+        *out = cJSON_CreateArray();
+        for (int r = 0; r < n; r++) {
+            size_t len;
+            const char *text = index_text(ix, hits[r].id, &len);
+            char name[32], *copy = xmalloc(len + 1, 1);
+            if (!copy) break;
+            memcpy(copy, text, len);
+            copy[len] = '\0';
+            snprintf(name, sizeof name, "#%llu", (unsigned long long)hits[r].id);
+            cJSON *hit = cJSON_CreateObject();
+            cJSON_AddStringToObject(hit, "name", name);
+            cJSON_AddStringToObject(hit, "text", copy);
+            cJSON_AddNumberToObject(hit, "score", round(hits[r].score * 1e4) / 1e4);
+            cJSON_AddNumberToObject(hit, "rank", r + 1);
+            cJSON_AddItemToArray(*out, hit);
+            free(copy);
+        }
+    }
+    free(hits);
+    free(vectors);
+    index_close(ix);
+    return st;
+}
+
 static rg_status search_exec(const rg_flow_ctx *ctx, const cJSON *prep, cJSON **out)
 {
     const Search *s = ctx->user;
+    if (s->index) return search_index(s, cJSON_GetObjectItem(prep, "query")->valuestring, out);
     const cJSON *docs = cJSON_GetObjectItem(prep, "documents");
     const char *query = cJSON_GetObjectItem(prep, "query")->valuestring;
     int n = cJSON_GetArraySize(docs);
@@ -233,24 +307,39 @@ static rg_status search_post(const rg_flow_ctx *ctx, const cJSON *prep, const cJ
 static int build_search(const FlowLoader *loader, rg_flow_graph *graph, const char *name, const cJSON *spec,
                         rg_flow_node **out)
 {
-    const char *query, *documents, *to, *method, *model;
+    const char *query, *documents, *to, *method, *model, *index;
     double k;
-    if (spec_string(name, spec, "query", 1, &query) != 0 || spec_string(name, spec, "documents", 1, &documents) != 0 ||
+    if (spec_string(name, spec, "query", 1, &query) != 0 || spec_string(name, spec, "index", 0, &index) != 0 ||
+        spec_string(name, spec, "documents", !index, &documents) != 0 ||
         spec_string(name, spec, "to", 1, &to) != 0 || spec_string(name, spec, "method", 0, &method) != 0 ||
         spec_string(name, spec, "model", 0, &model) != 0 || spec_number(name, spec, "k", 1, 1000, 3, &k) != 0)
         return -1;
+    if (index && documents) return fail("node '%s': give one of the keys 'index' and 'documents'", name);
+    if (index) {
+        char *full, why[512];
+        if (flow_confine_path(loader->dir, index, 0, &full) != 0) {
+            snprintf(why, sizeof why, "%s", last_error());
+            return fail("node '%s': key 'index': %s", name, why);
+        }
+        free(full);
+        if (method && strcmp(method, "embed") != 0)
+            return fail("node '%s': an index is searched by embeddings: key 'method' must be \"embed\"", name);
+        method = "embed";
+    }
     if (!method) method = "keyword";
     if (strcmp(method, "keyword") != 0 && strcmp(method, "embed") != 0)
         return fail("node '%s': key 'method' is '%s': it is \"keyword\" or \"embed\"", name, method);
-    if (strcmp(method, "embed") == 0 && !model && !loader->model)
+    if (strcmp(method, "embed") == 0 && !index && !model && !loader->model)
         return fail("node '%s': method \"embed\" needs key 'model' (or --model)", name);
     Search *s = xcalloc(1, sizeof *s);
     if (!s) return -1;
     s->query = xstrdup(query);
-    s->documents = xstrdup(documents);
+    s->documents = xstrdup(documents ? documents : "");
+    s->index = index ? xstrdup(index) : NULL;
+    s->dir = loader->dir;
     s->to = xstrdup(to);
     s->method = xstrdup(method);
-    s->model = xstrdup(model ? model : loader->model ? loader->model : "");
+    s->model = xstrdup(model ? model : loader->model && !index ? loader->model : "");
     s->k = (int)k;
     s->models = loader->models;
     static const rg_flow_ops ops = { .prep = search_prep, .exec = search_exec, .post = search_post,
@@ -265,5 +354,5 @@ static int build_search(const FlowLoader *loader, rg_flow_graph *graph, const ch
     return rg_flow_declare_actions(*out, actions, 2) == RG_OK ? 0 : -1;
 }
 
-static const char *const search_keys[] = { "query", "documents", "to", "method", "model", "k", NULL };
+static const char *const search_keys[] = { "query", "documents", "index", "to", "method", "model", "k", NULL };
 const FlowNodeType flow_type_search = { "search", search_keys, build_search };
