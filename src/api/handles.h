@@ -39,4 +39,10 @@ struct rg_context {
  * it). Errors: RG_ERR_NOMEM (the state is destroyed then). */
 rg_status tokenizer_wrap(const rg_tokenizer_vtable *vt, void *state, rg_tokenizer **out);
 
+/* The tokenizer a model's metadata names (tokenizer.ggml.model), made from
+ * that metadata through the registry. where names the file in messages.
+ * Errors: RG_ERR_FORMAT (no tokenizer named), RG_ERR_NOT_FOUND (not
+ * registered: the message says to load its plugin), the tokenizer's own. */
+rg_status tokenizer_from_source(const rg_source *src, const char *where, rg_tokenizer **out);
+
 #endif

@@ -23,36 +23,7 @@
 static rg_status model_tokenizer(rg_model *m, const char *path, const rg_model_options *opt)
 {
     if (opt && opt->tokenizer) return rg_tokenizer_load(opt->tokenizer, &m->tokenizer);
-    const char *kind;
-    rg_status st = rg_source_string(m->src, "tokenizer.ggml.model", &kind, NULL);
-    if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", path);
-    const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
-    /* llama.cpp's names ("bert", "llama", "gpt2") are not ours ("wordpiece",
-     * "spm", "bpe"): the tokenizer whose from_source accepts the metadata. */
-    for (int32_t i = 0; !vt && i < rg_registry_count(); i++) {
-        rg_registered r;
-        const rg_tokenizer_vtable *cand;
-        void *probe_state = NULL;
-        if (rg_registry_get(i, &r) != RG_OK || r.kind != RG_KIND_TOKENIZER) continue;
-        if (!(cand = registry_tokenizer(r.name)) || !cand->from_source) continue;
-        if (cand->from_source(m->src, &probe_state) == RG_OK) {
-            cand->destroy(probe_state);
-            vt = cand;
-        }
-    }
-    if (!vt)
-        return fail_status(RG_ERR_NOT_FOUND,
-                           "%s: the model uses the tokenizer \"%s\", which is not registered; load the plugin "
-                           "that provides it (--plugin PATH or RUSTGPT_PLUGIN_PATH)", path, kind);
-    if (!vt->from_source)
-        return fail_status(RG_ERR_UNSUPPORTED, "%s: the %s tokenizer cannot be read from a model", path, kind);
-    void *state = NULL;
-    if ((st = vt->from_source(m->src, &state)) != RG_OK) {
-        char message[512];
-        snprintf(message, sizeof message, "%s", last_error());
-        return fail_status(st, "%s: its %s tokenizer: %s", path, kind, message);
-    }
-    return tokenizer_wrap(vt, state, &m->tokenizer);
+    return tokenizer_from_source(m->src, path, &m->tokenizer);
 }
 
 /* The format that reads path: by its first bytes, else by its extension. */

@@ -28,6 +28,42 @@ rg_status tokenizer_wrap(const rg_tokenizer_vtable *vt, void *state, rg_tokenize
     return RG_OK;
 }
 
+rg_status tokenizer_from_source(const rg_source *src, const char *where, rg_tokenizer **out)
+{
+    *out = NULL;
+    const char *kind;
+    rg_status st = rg_source_string(src, "tokenizer.ggml.model", &kind, NULL);
+    if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", where);
+    const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
+    /* llama.cpp's names ("bert", "llama", "gpt2") are not ours ("wordpiece",
+     * "spm", "bpe"): the tokenizer whose from_source accepts the metadata. */
+    for (int32_t i = 0; !vt && i < rg_registry_count(); i++) {
+        rg_registered r;
+        const rg_tokenizer_vtable *cand;
+        void *probe_state = NULL;
+        if (rg_registry_get(i, &r) != RG_OK || r.kind != RG_KIND_TOKENIZER) continue;
+        if (!(cand = registry_tokenizer(r.name)) || !cand->from_source) continue;
+        if (cand->from_source(src, &probe_state) == RG_OK) {
+            cand->destroy(probe_state);
+            vt = cand;
+        }
+    }
+    if (!vt)
+        return fail_status(RG_ERR_NOT_FOUND,
+                           "%s: the model uses the tokenizer \"%s\", which is not registered; load the plugin "
+                           "that provides it (--plugin PATH or RUSTGPT_PLUGIN_PATH)", where, kind);
+    if (!vt->from_source)
+        return fail_status(RG_ERR_UNSUPPORTED, "%s: the %s tokenizer cannot be read from a model", where, kind);
+    void *state = NULL;
+    clear_error();
+    if ((st = vt->from_source(src, &state)) != RG_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", last_error()[0] ? last_error() : rg_status_name(st));
+        return fail_status(st, "%s: its %s tokenizer: %s", where, kind, message);
+    }
+    return tokenizer_wrap(vt, state, out);
+}
+
 rg_status rg_tokenizer_load(const char *name_or_path, rg_tokenizer **out)
 {
     *out = NULL;
@@ -52,8 +88,12 @@ rg_status rg_tokenizer_load(const char *name_or_path, rg_tokenizer **out)
                                vt->name, vt->train ? " or is trained from data" : "");
     }
     void *state = NULL;
+    clear_error();
     rg_status status = vt->load(name_or_path, &state);
-    if (status != RG_OK) return status;
+    if (status != RG_OK) {
+        if (!last_error()[0]) fail("%s: the %s tokenizer could not load it (%s)", name_or_path, vt->name, rg_status_name(status));
+        return status;
+    }
     return tokenizer_wrap(vt, state, out);
 }
 

@@ -5,6 +5,7 @@
  * one built from any other format's source are the same thing.
  */
 #include "archs/gpt_source.h"
+#include "api/handles.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -85,15 +86,17 @@ rg_status gpt_model_from_source(Model *m, const rg_source *src)
         }
         memcpy(m->params + info.offset, t->data, info.numel * sizeof(float));
     }
-    if ((st = vocab_from_source(&m->vocab, src)) != RG_OK) {
-        model_free(m);
-        return st;
-    }
-    if (m->vocab.words && m->vocab.size != c.vocab_size) {
+    const char *kind = "word";
+    rg_source_string(src, "tokenizer.ggml.model", &kind, NULL);
+    if (strcmp(kind, "word") == 0) st = vocab_from_source(&m->vocab, src);
+    else st = tokenizer_from_source(src, "the model", &m->tokenizer);
+    if (st == RG_OK && m->vocab.words && m->vocab.size != c.vocab_size)
         st = fail_status(RG_ERR_FORMAT, "the vocabulary has %d words but vocab_size is %d",
                          m->vocab.size, c.vocab_size);
-        model_free(m);
-    }
+    if (st == RG_OK && m->tokenizer && rg_tokenizer_n_vocab(m->tokenizer) != c.vocab_size)
+        st = fail_status(RG_ERR_FORMAT, "the %s tokenizer has %d tokens but vocab_size is %d",
+                         rg_tokenizer_kind(m->tokenizer), rg_tokenizer_n_vocab(m->tokenizer), c.vocab_size);
+    if (st != RG_OK) model_free(m);
     return st;
 }
 
@@ -111,6 +114,13 @@ rg_status gpt_model_to_source(const Model *m, rg_source *dst)
         for (int d = 0; d < info.ndim; d++) t.dims[d] = info.shape[info.ndim - 1 - d];
         st = rg_source_add_tensor(dst, &t);
     }
-    if (st == RG_OK && m->vocab.words) st = word_vocab_to_source(&m->vocab, dst);
+    if (st == RG_OK && m->tokenizer) {
+        if (!m->tokenizer->vt->to_source)
+            return fail_status(RG_ERR_UNSUPPORTED, "the %s tokenizer cannot be stored with a model",
+                               rg_tokenizer_kind(m->tokenizer));
+        st = m->tokenizer->vt->to_source(m->tokenizer->state, dst);
+    } else if (st == RG_OK && m->vocab.words) {
+        st = word_vocab_to_source(&m->vocab, dst);
+    }
     return st;
 }

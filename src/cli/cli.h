@@ -31,6 +31,19 @@ int cmd_explain(int argc, char **argv);
 int cmd_flow(int argc, char **argv);
 /* `rustgpt bench flow` (bench_flow.c), reached through cmd_bench. */
 int cmd_bench_flow(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+
+/* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
+ * removing those from argv. EXIT_OK, or an exit status after fail(). */
+int cli_load_plugins(int *argc, char **argv);
+
+/* Each command's own help (`rustgpt CMD --help`), defined in its file. */
+extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
+    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[], flow_help[];
+
+/* The usage error for an argument command does not take: "CMD: unknown
+ * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
+int unknown_argument(const char *command, const char *arg);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -60,8 +73,11 @@ typedef struct {
     const Vocab *vocab;
     FILE *out;
     Detokenizer detok;
+    const Model *model;      /* set by token_printer_init_model: any tokenizer */
 } TokenPrinter;
 void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out);
+/* The same for m's tokenizer, whichever it is (infer/text.h). */
+void token_printer_init_model(TokenPrinter *p, const Model *m, FILE *out);
 int print_token(int token, void *printer);   /* a TokenCallback */
 
 #endif

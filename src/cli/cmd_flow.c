@@ -22,6 +22,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char flow_help[] =
+    "usage: rustgpt flow run   FILE.json [--set key=value ...] [--dir DIR] [--model FILE] [--print KEY]\n"
+    "       rustgpt flow check FILE.json [--dir DIR] [--model FILE]\n"
+    "       rustgpt flow graph FILE.json [--format mermaid|dot] [--dir DIR] [--model FILE]\n"
+    "\n"
+    "Runs, checks or draws a flow file: nodes (template, set, branch, generate, embed,\n"
+    "search, map, read_file, write_file, http_chat) joined by actions. docs/20-flows.md.\n"
+    "\n"
+    "  --set key=value   a store value before the run (JSON when it parses, else text)\n"
+    "  --dir DIR         the directory read_file/write_file are confined to (none: refused)\n"
+    "  --model FILE      the model of generate/embed/search nodes that name none\n"
+    "  --print KEY       print this store value (text as is) instead of the whole store\n"
+    "  --format F        graph: mermaid (default) or dot\n";
+
 enum { MAX_SETS = 64 };
 
 typedef struct {
