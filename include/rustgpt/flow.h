@@ -90,7 +90,10 @@ void rg_flow_free_string(char *s);
 
 /* ---- nodes -------------------------------------------------------------- */
 
+/* The arena a flow's nodes live in: freeing it frees them all, so nodes may
+ * point at each other in loops. */
 typedef struct rg_flow_graph rg_flow_graph;
+/* One node: its kind, callbacks, params, retries and successors by action. */
 typedef struct rg_flow_node rg_flow_node;
 
 /* What a node is. A batch node's prep returns a JSON array; exec runs once

@@ -258,7 +258,7 @@ rg_status flow_exec_with_retries(const rg_flow_ctx *ctx, const cJSON *input, cJS
     rg_status st = RG_OK;
     for (int attempt = 0; attempt < node->max_retries; attempt++) {
         try_ctx.attempt = attempt;
-        fail("%s", "");                       /* no stale message from before */
+        clear_error();                       /* no stale message from before */
         st = node->ops.exec(&try_ctx, input, result);
         if (st == RG_OK) return RG_OK;
         cJSON_Delete(*result);
@@ -384,13 +384,13 @@ static rg_status run_node(rg_flow_node *node, rg_flow_store *store, const cJSON 
     rg_status st = RG_OK;
     action[0] = '\0';
     if (node->ops.prep) {
-        fail("%s", "");
+        clear_error();
         st = node->ops.prep(&ctx, &prep_result);
         if (st != RG_OK) st = wrap_error(st, &ctx, "prep");
     }
     if (st == RG_OK) st = exec_step(&ctx, prep_result, &exec_result);
     if (st == RG_OK && node->ops.post) {
-        fail("%s", "");
+        clear_error();
         st = node->ops.post(&ctx, prep_result, exec_result, action);
         if (st != RG_OK) st = wrap_error(st, &ctx, "post");
         action[RG_FLOW_ACTION_MAX - 1] = '\0';

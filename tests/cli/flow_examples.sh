@@ -4,8 +4,8 @@
 # summarisation and the intent router. What a model this small says is not
 # checked word for word; what the flow does with it is: which document was
 # retrieved and cited, which way the agent and the router went, how many
-# steps, which files were written and what they hold. Then the console
-# blocks of docs/20-flows.md are run again and their quoted output compared.
+# steps, which files were written and what they hold. (The transcripts of
+# docs/20-flows.md are re-run by tests/cli/docs.sh.)
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 EX=examples/flows
@@ -65,18 +65,3 @@ if [ -s "$WORK/out" ] && ! grep -q "Hello!\|Goodbye!\|You said" "$WORK/out" && g
 else
     fail flow_example_router_question "$(cat "$WORK/out" "$WORK/err" | head -c 600)"
 fi
-
-# docs/20-flows.md: each ```console block's "$ rustgpt ..." lines run again
-# (tiny.bin standing for the model trained above); the output must be the
-# quoted one.
-awk '/^```console/{inb=1; n++; next} /^```/{inb=0; next} inb{print n "\t" $0}' docs/20-flows.md > "$WORK/blocks"
-for block in $(cut -f1 "$WORK/blocks" | sort -un); do
-    grep "^$block	" "$WORK/blocks" | cut -f2- > "$WORK/block"
-    cmd=$(grep '^\$ ' "$WORK/block" | head -1 | sed 's/^\$ rustgpt //')
-    grep -v '^\$ ' "$WORK/block" > "$WORK/want"
-    eval "set -- $cmd"
-    for arg; do shift; [ "$arg" = tiny.bin ] && arg=$MODEL; set -- "$@" "$arg"; done
-    "$RUSTGPT" "$@" > "$WORK/got" 2>&1
-    if cmp -s "$WORK/want" "$WORK/got"; then pass "flow_docs_block_$block"
-    else fail "flow_docs_block_$block" "rustgpt $cmd" "$(diff "$WORK/want" "$WORK/got" | head -20)"; fi
-done
