@@ -24,7 +24,7 @@ CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
 LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lmicrohttpd -lm -ldl -lpthread
+LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lmicrohttpd -lcurl -lm -ldl -lpthread
 # Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
 # program that loads them: export its symbols.
 LDFLAGS  += -rdynamic
@@ -116,8 +116,10 @@ $(FUZZ_DIR)/serve/page.o: $(FUZZ_DIR)/gen/serve_page.inc
 $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+# The shared library: what programs and the Python face (python/rustgpt_flow) load.
 $(BUILD)/librustgpt.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^

@@ -49,6 +49,19 @@ rg_status tokenizer_from_source(const rg_source *src, const char *where, rg_toke
     if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", where);
     kind = tokenizer_kind(kind);
     const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
+    /* llama.cpp's names ("bert", "llama", "gpt2") are not ours ("wordpiece",
+     * "spm", "bpe"): the tokenizer whose from_source accepts the metadata. */
+    for (int32_t i = 0; !vt && i < rg_registry_count(); i++) {
+        rg_registered r;
+        const rg_tokenizer_vtable *cand;
+        void *probe_state = NULL;
+        if (rg_registry_get(i, &r) != RG_OK || r.kind != RG_KIND_TOKENIZER) continue;
+        if (!(cand = registry_tokenizer(r.name)) || !cand->from_source) continue;
+        if (cand->from_source(src, &probe_state) == RG_OK) {
+            cand->destroy(probe_state);
+            vt = cand;
+        }
+    }
     if (!vt)
         return fail_status(RG_ERR_NOT_FOUND,
                            "%s: the model uses the tokenizer \"%s\", which is not registered; load the plugin "

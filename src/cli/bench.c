@@ -50,7 +50,10 @@ const char bench_help[] =
     "\n"
     "  --threads N (all cores)   threads for the measurements\n"
     "  --kernels LIST (all)      comma-separated paths: scalar,avx2,avx512,neon\n"
-    "  --seconds S (0.5)         minimum time per measurement (0 to 60)\n";
+    "  --seconds S (0.5)         minimum time per measurement (0 to 60)\n"
+    "\n"
+    "rustgpt bench flow [--seconds S] [--no-python]: the flow engine's transitions/s and\n"
+    "parallel batches, with C and Python nodes (docs/20-flows.md).\n";
 
 enum { MAX_PATHS = 4, N_BATCHES = 3 };
 static const int batches[N_BATCHES] = { 1, 8, 16 };
@@ -368,6 +371,7 @@ int cmd_bench(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "embed") == 0) return cmd_bench_embed(argc - 1, argv + 1);
     if (wants_api_model(argc, argv)) return cmd_bench_api(argc, argv);
     if (argc > 1 && strcmp(argv[1], "quant") == 0) return bench_quant(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "flow") == 0) return cmd_bench_flow(argc - 1, argv + 1);
     Bench b;
     memset(&b, 0, sizeof b);
     int rc = parse_bench_args(argc, argv, &b);

@@ -35,6 +35,9 @@ int cmd_search(int argc, char **argv);
 int cmd_embed_eval(int argc, char **argv);
 int cmd_bench_embed(int argc, char **argv);   /* `rustgpt bench embed` (bench_embed.c) */
 int cmd_serve(int argc, char **argv);
+int cmd_flow(int argc, char **argv);
+/* `rustgpt bench flow` (bench_flow.c), reached through cmd_bench. */
+int cmd_bench_flow(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 
 /* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
@@ -45,7 +48,7 @@ int cli_load_plugins(int *argc, char **argv);
 extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
     info_help[], convert_help[], bench_help[], explain_help[], plugins_help[], quantize_help[],
     tokenizer_help[], embed_help[], index_help[], search_help[], embed_eval_help[],
-    serve_help[];
+    serve_help[], flow_help[];
 
 /* The usage error for an argument command does not take: "CMD: unknown
  * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */

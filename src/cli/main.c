@@ -26,13 +26,14 @@ static const char usage_text[] =
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
-    "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
+    "  rustgpt bench    [options] | quant [--rows N --cols N] | embed | flow [--seconds S]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt embed    --model M [--pooling mean|cls|last|max|mean-sqrt] [--no-normalize]\n"
     "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
     "  rustgpt index    --model M FILE -o OUT.idx       rustgpt search INDEX \"query\" [-k 5]\n"
     "  rustgpt embed-eval --model M pairs.tsv           (recall@1, recall@5, MRR)\n"
     "  rustgpt serve    --model FILE ... | --models-dir DIR [serve options]\n"
+    "  rustgpt flow     run|check|graph FILE.json [--set k=v] [--dir DIR] [--model FILE]\n"
     "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version | COMMAND --help (each command's options)\n"
     "\n"
@@ -69,7 +70,7 @@ static const struct {
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain }, { "plugins", cmd_plugins }, { "embed", cmd_embed },
     { "index", cmd_index }, { "search", cmd_search }, { "embed-eval", cmd_embed_eval },
-    { "quantize", cmd_quantize }, { "serve", cmd_serve },
+    { "quantize", cmd_quantize }, { "serve", cmd_serve }, { "flow", cmd_flow },
 };
 
 /* `rustgpt CMD --help`: the command's own options and defaults. */
@@ -83,6 +84,7 @@ static const struct {
     { "plugins", plugins_help }, { "quantize", quantize_help },
     { "tokenizer", tokenizer_help }, { "embed", embed_help }, { "index", index_help },
     { "search", search_help }, { "embed-eval", embed_eval_help }, { "serve", serve_help },
+    { "flow", flow_help },
 };
 
 static const char *help_of(const char *command)

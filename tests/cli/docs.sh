@@ -149,6 +149,7 @@ BOOK="$WORK/book"
 mkdir -p "$BOOK/models"
 ln -s "$RUSTGPT" "$BOOK/rustgpt"
 ln -s "$(pwd)/data" "$BOOK/data"
+ln -s "$(pwd)/examples" "$BOOK/examples"      # the flow files of docs/20-flows.md
 recipe=$(grep -E '^\./rustgpt train .*--out models/small\.bin' "$DOCS/README.md" | head -n 1)
 if [ -z "$recipe" ]; then
     fail docs_recipe_trains_small_model "docs/README.md has no './rustgpt train ... --out models/small.bin' line"
