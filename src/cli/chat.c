@@ -221,6 +221,8 @@ static int answer_line(ChatSession *s, const char *line, const ChatStyle *style,
     if (rc != 0) return EXIT_RUNTIME;
     if (turn.stopped && style->terminal) answer_note(style, line_no, "stopped", "");
     if (turn.unknown[0]) answer_note(style, line_no, "not in the vocabulary, read as <unk>: ", turn.unknown);
+    if (turn.other_case[0])
+        answer_note(style, line_no, "the vocabulary has it in another case: ", turn.other_case);
     if (turn.prompt_cut) {
         char detail[96];
         snprintf(detail, sizeof detail, "%d tokens, only the last %d were read",
@@ -298,7 +300,7 @@ int cmd_chat(int argc, char **argv)
     }
     if (chat_parse_history(history, &max_history) != 0) return EXIT_USAGE;
     Model m;
-    if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
+    if (load_model_for_use(&m, model_path) != 0) return EXIT_RUNTIME;
     ChatSession s;
     if (chat_session_create(&s, &m, model_path, &opt) != 0) {
         model_free(&m);

@@ -58,6 +58,8 @@ typedef struct {
     int prompt_cut;             /* tokens cut from its front to make it fit */
     int dropped;                /* oldest turns dropped to make room        */
     char unknown[256];          /* this line's unknown words, ", "-joined   */
+    char other_case[256];       /* of those, the ones the vocabulary has in
+                                   another case, as they are spelled there */
 } ChatTurn;
 
 /* The session keeps pointers to m and model_path. Returns -1 after fail(). */

@@ -18,8 +18,10 @@
 #include "cli/chat.h"
 #include "tokenizers/word.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int chat_session_create(ChatSession *s, const Model *m, const char *model_path,
                         const SamplingOptions *opt)
@@ -95,21 +97,47 @@ static int listed(const char *list, const char *piece, size_t len)
     return 0;
 }
 
+/* The vocabulary's spelling of piece [len] in another case ("Japan" for
+ * "japan"), or NULL: all lowercase first, then capitalised, then any other
+ * mix (a scan of the vocabulary, once per unknown word). ASCII letters only. */
+static const char *in_another_case(const Vocab *vocab, const char *piece, size_t len)
+{
+    char word[128];
+    if (len >= sizeof word) return NULL;
+    for (size_t i = 0; i < len; i++) word[i] = (char)tolower((unsigned char)piece[i]);
+    int id = vocab_lookup(vocab, word, len);
+    if (id >= TOKEN_N_SPECIAL) return vocab->words[id];
+    word[0] = (char)toupper((unsigned char)word[0]);
+    if ((id = vocab_lookup(vocab, word, len)) >= TOKEN_N_SPECIAL) return vocab->words[id];
+    for (id = TOKEN_N_SPECIAL; id < vocab->size; id++) {
+        const char *w = vocab->words[id];
+        if (strlen(w) == len && strncasecmp(w, piece, len) == 0) return w;
+    }
+    return NULL;
+}
+
+/* Append item to the ", "-joined list [cap] once, ", ..." when full. */
+static void list_add(char *list, size_t cap, const char *item, size_t len)
+{
+    size_t used = strlen(list);
+    if (listed(list, item, len)) {
+        /* already named */
+    } else if (used + len + 6 < cap) {
+        snprintf(list + used, cap - used, "%s%.*s", used ? ", " : "", (int)len, item);
+    } else if (used + 5 < cap && strcmp(list + used - 3, "...") != 0) {
+        snprintf(list + used, cap - used, ", ...");
+    }
+}
+
 static void note_unknown(const char *piece, size_t len, void *ctx)
 {
     UnknownScan *scan = ctx;
     ChatSession *s = scan->s;
     if (vocab_lookup(&s->model->vocab, piece, len) >= 0) return;
+    const char *spelled = in_another_case(&s->model->vocab, piece, len);
+    if (spelled) list_add(scan->turn->other_case, sizeof scan->turn->other_case, spelled, strlen(spelled));
     /* This line's list, for the note after the answer. */
-    char *list = scan->turn->unknown;
-    size_t used = strlen(list), cap = sizeof scan->turn->unknown;
-    if (listed(list, piece, len)) {
-        /* already named */
-    } else if (used + len + 6 < cap) {
-        snprintf(list + used, cap - used, "%s%.*s", used ? ", " : "", (int)len, piece);
-    } else if (used + 5 < cap && strcmp(list + used - 3, "...") != 0) {
-        snprintf(list + used, cap - used, ", ...");
-    }
+    list_add(scan->turn->unknown, sizeof scan->turn->unknown, piece, len);
     /* The session's list, for /show unknown: each word once. */
     for (int i = 0; i < s->n_unknown; i++)
         if (strlen(s->unknown[i]) == len && memcmp(s->unknown[i], piece, len) == 0) return;

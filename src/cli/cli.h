@@ -37,6 +37,10 @@ extern const char train_help[], chat_help[], generate_help[], eval_help[], token
  * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
 int unknown_argument(const char *command, const char *arg);
 
+/* model_load(), and when the file is not there at all, the next step in
+ * the message: "train one with 'rustgpt train'". Returns 0 or -1. */
+int load_model_for_use(Model *m, const char *path);
+
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

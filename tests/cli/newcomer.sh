@@ -53,3 +53,22 @@ else pass first_save_says_nothing_replaced; fi
 # shellcheck disable=SC2086
 expect_status train_over_a_model 0 "$RUSTGPT" train $TINY --epochs 1 --out "$WORK/new/dir/x.bin"
 expect_grep train_over_a_model_says_it_replaced_it "$WORK/out" "^saved $WORK/new/dir/x.bin: .*\(replaced the previous file\)"
+
+# Chat's next steps.
+(cd "$WORK" && "$RUSTGPT" chat < /dev/null > out 2> err)
+expect_grep chat_without_a_model_suggests_train "$WORK/err" "models/model.bin: cannot open: .*'rustgpt train' trains one"
+expect_status generate_with_a_missing_model 1 "$RUSTGPT" generate --model "$WORK/none.bin" --prompt hi
+expect_grep generate_with_a_missing_model_suggests_train "$WORK/err" "'rustgpt train --out $WORK/none.bin' trains one"
+printf '["The cat sat .", "the dog sat ."]\n' > "$WORK/cased.json"
+"$RUSTGPT" train "$WORK/cased.json" --dim 4 --heads 2 --hidden 8 --layers 1 --seq-len 8 --epochs 1 -q \
+    --out "$WORK/cased.bin" > /dev/null 2>&1
+printf 'CAT sat\nthe Dog\n' | "$RUSTGPT" chat --model "$WORK/cased.bin" > "$WORK/out" 2> "$WORK/err"
+expect_grep chat_names_the_unknown_word "$WORK/err" "line 1: not in the vocabulary, read as <unk>: CAT"
+expect_grep chat_suggests_the_vocabularys_case "$WORK/err" "line 1: the vocabulary has it in another case: cat$"
+expect_grep chat_suggests_the_vocabularys_case_line_2 "$WORK/err" "line 2: the vocabulary has it in another case: dog$"
+if [ "$(grep -c '' "$WORK/out")" -eq 2 ]; then pass chat_notes_keep_one_answer_line_per_line
+else fail chat_notes_keep_one_answer_line_per_line "$(cat "$WORK/out")"; fi
+printf '/set temperature abc\n' | "$RUSTGPT" chat --model "$WORK/cased.bin" > "$WORK/out" 2> "$WORK/err"
+expect_grep chat_set_names_the_setting "$WORK/err" "^/set temperature: expects a number from 0 to 100, got 'abc'"
+if grep -q -- '--temperature' "$WORK/err"; then fail chat_set_does_not_name_the_flag "$(cat "$WORK/err")"
+else pass chat_set_does_not_name_the_flag; fi
