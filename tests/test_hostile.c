@@ -273,7 +273,9 @@ static void json_arrays_that_never_close_say_so(void)
 {
     CHECK(rejects("o.json", "[\"a\",\n\"b\"\n", 10, "o.json:3: the array is never closed"));
     CHECK(rejects("o.json", "[", 1, "o.json:1: the array is never closed"));
-    CHECK(rejects("o.json", "[\"a\",]", 6, "o.json:1: invalid JSON near column 6"));
+    CHECK(rejects("o.json", "[\"a\",]", 6, "o.json:1: trailing comma at column 5"));
+    CHECK(rejects("t.json", "[\"a\",\n  \"b\",\n]", 14, "t.json:2: trailing comma at column 6"));
+    CHECK(rejects("t.json", "[{\"text\": \"a\",}]", 16, "t.json:1: trailing comma at column 14"));
     CHECK(rejects("o.json", "[\"a\"] [", 7, "o.json:1: unexpected text after"));
     /* nesting deeper than cJSON allows is a syntax error, not a stack overflow */
     size_t depth = 100000;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* ---- places and messages ----------------------------------------------- */
 
@@ -216,6 +217,11 @@ int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t le
 
 int data_load(Dataset *ds, const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {   /* before its (missing) extension */
+        Place file = { path, 0, 0 };
+        return data_fail_at(&file, "is a directory, not a regular file");
+    }
     if (data_format(path) == FORMAT_UNKNOWN) {
         Place file = { path, 0, 0 };
         return data_fail_at(&file, "unknown data format; use .json or .csv");

@@ -156,10 +156,24 @@ static int json_check_value(const Place *at, const char *bytes, size_t len, size
     return 0;
 }
 
-/* "x.json:3: invalid JSON near column 7" for a syntax error at offset. */
+/* "x.json:3: invalid JSON near column 7" for a syntax error at offset; a
+ * comma followed (past whitespace) by ] or }, which cJSON reports at the
+ * bracket, possibly lines later, is "x.json:2: trailing comma at column 9",
+ * at the comma. */
 static int fail_json_syntax(const char *name, const char *bytes, size_t len, size_t offset)
 {
     if (offset > len) offset = len;
+    /* cJSON stops at the bracket, or one past it inside an object */
+    for (size_t bracket = offset; bracket + 2 > offset && bracket < len; bracket--) {
+        if (bytes[bracket] != ']' && bytes[bracket] != '}') continue;
+        size_t before = bracket;
+        while (before > 0 && strchr(" \t\r\n", bytes[before - 1])) before--;
+        if (before == 0 || bytes[before - 1] != ',') continue;
+        size_t comma = before - 1, comma_line = comma;
+        while (comma_line > 0 && bytes[comma_line - 1] != '\n') comma_line--;
+        Place at = { name, line_at(bytes, comma), 0 };
+        return data_fail_at(&at, "trailing comma at column %zu", comma - comma_line + 1);
+    }
     size_t line_start = offset;
     while (line_start > 0 && bytes[line_start - 1] != '\n') line_start--;
     Place at = { name, line_at(bytes, offset), 0 };
