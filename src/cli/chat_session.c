@@ -181,16 +181,42 @@ typedef struct {
     ChatTurn *turn;
     TokenCallback on_token;
     void *ctx;
+    int user, assistant, colon;   /* the turn markers' ids (-1: not in the vocabulary) */
+    int held;                     /* a "User"/"Assistant" token not yet shown, or -1 */
 } Recorder;
 
-/* Keep each generated token in s->answer, then hand it to the caller. */
+static int pass_on(Recorder *r, int token)
+{
+    if (r->on_token && r->on_token(token, r->ctx)) r->turn->stopped = 1;
+    return r->turn->stopped;
+}
+
+/* Keep each generated token in s->answer, then hand it to the caller. A
+ * model that goes on past its answer writes the next turn's marker, "User :"
+ * (or "Assistant :"): the answer ends there, marker excluded. So a "User" or
+ * "Assistant" token is held back until the next one shows whether a ":"
+ * follows. */
 static int record_token(int token, void *ctx)
 {
     Recorder *r = ctx;
+    if (r->held >= 0 && token == r->colon) {
+        r->turn->n_answer--;             /* drop the held marker word */
+        r->turn->at_marker = 1;
+        r->held = -1;
+        return 1;
+    }
     r->s->answer[r->turn->n_answer++] = token;
     if (token == TOKEN_EOS) r->turn->ended = 1;
-    if (r->on_token && r->on_token(token, r->ctx)) r->turn->stopped = 1;
-    return r->turn->stopped;
+    if (r->held >= 0) {
+        int held = r->held;
+        r->held = -1;
+        if (pass_on(r, held)) return 1;
+    }
+    if ((token == r->user || token == r->assistant) && token >= 0) {
+        r->held = token;
+        return 0;
+    }
+    return pass_on(r, token);
 }
 
 /* Generate until </s>, --max-tokens or a stop, continuing past the end of
@@ -210,8 +236,8 @@ static int generate_answer(ChatSession *s, const int *prompt, int n_prompt, Reco
             ? beam_search(&s->gen, feed, n_feed, &opt, record_token, rec)
             : generate(&s->gen, feed, n_feed, &opt, &s->rng, record_token, rec);
         if (produced < 0) return -1;
-        if (turn->ended || turn->stopped || turn->n_answer >= s->opt.max_tokens) return 0;
-        if (s->n_turns == 0 || turn->n_answer == 0) return 0;   /* one turn fills it all */
+        if (turn->ended || turn->stopped || turn->at_marker || turn->n_answer >= s->opt.max_tokens) break;
+        if (s->n_turns == 0 || turn->n_answer == 0) break;       /* one turn fills it all */
         /* The context is full: forget one more old turn and go on. */
         drop_oldest_turn(s);
         turn->dropped++;
@@ -221,6 +247,11 @@ static int generate_answer(ChatSession *s, const int *prompt, int n_prompt, Reco
         feed = &s->answer[turn->n_answer - 1];
         n_feed = 1;
     }
+    if (rec->held >= 0) {          /* the answer ended on "User" itself */
+        rec->held = -1;
+        pass_on(rec, s->answer[turn->n_answer - 1]);
+    }
+    return 0;
 }
 
 static int transcript_append(ChatSession *s, const char *text, size_t len)
@@ -306,7 +337,8 @@ int chat_answer(ChatSession *s, const char *line, TokenCallback on_token, void *
         turn->dropped++;
     }
     sync_generator(s);
-    Recorder rec = { s, turn, on_token, ctx };
+    Recorder rec = { s, turn, on_token, ctx, vocab_lookup(vocab, "User", 4),
+                     vocab_lookup(vocab, "Assistant", 9), vocab_lookup(vocab, ":", 1), -1 };
     int rc = generate_answer(s, prompt, n_prompt, &rec);
     if (rc == 0) {
         keep_turn(s, prompt, n_prompt, turn);

@@ -83,3 +83,36 @@ if command -v gnuplot > /dev/null 2>&1 && command -v make > /dev/null 2>&1; then
 else
     echo "SKIP make_plot_without_validation_is_quiet (gnuplot is not installed; Debian package: gnuplot-nox)"
 fi
+
+# Chat stops at the next turn's marker: a model that goes on past its answer
+# into "User: ..." answers only its own part.
+printf '["User: hi Assistant: hello friend User: what now Assistant: nothing"]\n' > "$WORK/marker.json"
+"$RUSTGPT" train "$WORK/marker.json" --dim 16 --heads 2 --hidden 32 --layers 1 --seq-len 16 --epochs 150 \
+    --lr 1e-2 -q --out "$WORK/marker.bin" > /dev/null 2>&1
+"$RUSTGPT" generate --model "$WORK/marker.bin" --prompt "User: hi Assistant:" > "$WORK/out" 2>&1
+if grep -q 'hello friend User' "$WORK/out"; then
+    echo hi | "$RUSTGPT" chat --model "$WORK/marker.bin" > "$WORK/out" 2> "$WORK/err"
+    if [ "$(cat "$WORK/out")" = "hello friend" ]; then pass chat_answer_stops_at_the_next_turn_marker
+    else fail chat_answer_stops_at_the_next_turn_marker "answered: $(cat "$WORK/out")"; fi
+else
+    fail chat_marker_model_learned_its_text "generate gave: $(cat "$WORK/out")"
+fi
+
+# Multi-turn data: {"messages": [...]} rendered turn by turn, as chat keeps
+# its history; roles must alternate, user first.
+cat > "$WORK/turns.json" << 'JSON'
+[{"messages": [{"role": "user", "content": "Tell me about the sun."},
+               {"role": "assistant", "content": "The sun is a star."},
+               {"role": "user", "content": "How far is it?"},
+               {"role": "assistant", "content": "About 150 million kilometres."}]}]
+JSON
+expect_status messages_train 0 "$RUSTGPT" train "$WORK/turns.json" --dim 8 --heads 2 --hidden 8 --layers 1 \
+    --epochs 1 --out "$WORK/turns.bin"
+"$RUSTGPT" eval --model "$WORK/turns.bin" "$WORK/turns.json" > "$WORK/out" 2>&1
+expect_grep messages_render_every_turn "$WORK/out" "^tokens 31$"  # 8 + 8 + </s> + 7 + 6 + </s>
+printf '[{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}]' > "$WORK/bad.json"
+expect_status messages_must_alternate 1 "$RUSTGPT" train "$WORK/bad.json" --epochs 1 --out "$WORK/bad.bin"
+expect_grep messages_must_alternate_says_where "$WORK/err" "bad.json: entry 1: message 2: role \"user\", expected \"assistant\""
+printf '[{"messages": [{"role": "user", "content": "a"}]}]' > "$WORK/bad.json"
+expect_status messages_end_with_an_answer 1 "$RUSTGPT" train "$WORK/bad.json" --epochs 1 --out "$WORK/bad.bin"
+expect_grep messages_end_with_an_answer_says_so "$WORK/err" "message 1 \(the user's\) has no assistant answer"
