@@ -225,7 +225,9 @@ PNG ?= $(basename $(LOG)).png
 plot:
 	@[ -n "$(LOG)" ] || { echo "usage: make plot LOG=loss.csv [PNG=loss.png]"; exit 2; }
 	@command -v gnuplot > /dev/null || { echo "make plot needs gnuplot (apt-get install gnuplot-nox)"; exit 1; }
-	gnuplot -e "log='$(LOG)'; png='$(PNG)'" scripts/plot_loss.gp
+	@[ "$$(awk 'END { print NR }' "$(LOG)")" -gt 1 ] || { echo "$(LOG) has no rows to plot"; exit 1; }
+	@gnuplot -e "log='$(LOG)'; png='$(PNG)'; $$(awk -F, 'NR > 1 { if ($$3 == "pretrain") p = 1; else r = 1; if ($$6 != "") v = 1 } \
+	    END { printf "haspre=%d; hasrest=%d; hasval=%d", p, r, v }' "$(LOG)")" scripts/plot_loss.gp
 	@echo "wrote $(PNG)"
 
 # ---- fuzzing ---------------------------------------------------------------

@@ -109,11 +109,26 @@ static void test_nan_loss_stops_training_with_a_checkpoint(void)
     model_free(&m);
 }
 
+/* A first step that takes 5 s (warm-up), then 0.1 s per step: the time left
+ * follows the steady rate, not elapsed / done (which would say 45 s). */
+static void test_eta_ignores_the_slow_first_steps(void)
+{
+    EtaEstimate e = { 0 };
+    CHECK(eta_update(&e, 1, 99, 5.0) < 0);          /* nothing known yet */
+    double now = 5.1, left = -1;
+    for (uint64_t done = 2; done <= 12; done++, now += 0.1) left = eta_update(&e, done, 100 - done, now);
+    CHECK_NEAR(left, 88 * 0.1, 0.9);
+    /* and it follows a change of speed: 0.2 s per step from here */
+    for (uint64_t done = 13; done <= 40; done++, now += 0.2) left = eta_update(&e, done, 100 - done, now);
+    CHECK_NEAR(left, 60 * 0.2, 1.2);
+}
+
 int main(void)
 {
     RUN(test_constant_schedule_is_constant);
     RUN(test_cosine_schedule_warms_up_then_decays_to_a_tenth);
     RUN(test_validation_split_is_deterministic_and_disjoint);
     RUN(test_nan_loss_stops_training_with_a_checkpoint);
+    RUN(test_eta_ignores_the_slow_first_steps);
     TESTS_DONE();
 }

@@ -53,6 +53,7 @@ enum { LINE_READ, LINE_EOF, LINE_INTERRUPT, LINE_DISCARDED };
 
 typedef struct {
     int show_prompt;            /* print "> " (terminal without libedit)    */
+    int colour;                 /* that prompt in bold                      */
     char *line;                 /* the last line read, without its newline  */
     size_t cap;
 #ifdef HAVE_LIBEDIT
@@ -63,8 +64,13 @@ typedef struct {
 } LineReader;
 
 #ifdef HAVE_LIBEDIT
+/* The libedit prompt carries no style. Given "\1\033[1m\1> \1\033[0m\1"
+ * (EL_PROMPT_ESC markers), Debian 12's libedit sent the bold but never the
+ * reset, and typed text, answers and the shell after exit stayed bold
+ * (tests/cli/chat_style.sh replays every escape sequence to catch that).
+ * Styles are printed only where this file writes them itself, each with its
+ * reset in the same fputs. */
 static char *plain_prompt(EditLine *el) { (void)el; return "> "; }
-static char *bold_prompt(EditLine *el) { (void)el; return "\1\033[1m\1> \1\033[0m\1"; }
 
 /* Ctrl-C while typing: leave at an empty prompt (el_gets returns NULL).
  * On a line with text, show "^C" at its end and press Enter for the user;
@@ -88,6 +94,7 @@ static void reader_open(LineReader *r, int terminal, int colour)
 {
     memset(r, 0, sizeof *r);
     r->show_prompt = terminal;
+    r->colour = colour;
 #ifdef HAVE_LIBEDIT
     if (!terminal || !isatty(STDOUT_FILENO)) return;
     r->el = el_init("rustgpt", stdin, stdout, stderr);
@@ -105,14 +112,12 @@ static void reader_open(LineReader *r, int terminal, int colour)
     el_set(r->el, EL_EDITOR, "emacs");
     el_set(r->el, EL_HIST, history, r->history);
     el_set(r->el, EL_CLIENTDATA, r);
-    el_set(r->el, EL_PROMPT_ESC, colour ? bold_prompt : plain_prompt, '\1');
+    el_set(r->el, EL_PROMPT, plain_prompt);
     el_source(r->el, NULL);                 /* the user's ~/.editrc */
     el_set(r->el, EL_SETTY, "-d", "-isig", NULL);
     /* el_wset: the narrow el_set copies these two strings and never frees them. */
     el_wset(r->el, EL_ADDFN, L"rustgpt-ctrl-c", L"leave, or discard the line", on_ctrl_c);
     el_set(r->el, EL_BIND, "^C", "rustgpt-ctrl-c", NULL);
-#else
-    (void)colour;
 #endif
 }
 
@@ -165,7 +170,7 @@ static int read_line(LineReader *r)
     if (r->el) return read_edited_line(r);
 #endif
     if (r->show_prompt) {
-        fputs("> ", stdout);
+        fputs(r->colour ? "\033[1m> \033[0m" : "> ", stdout);
         fflush(stdout);
     }
     ssize_t len = getline(&r->line, &r->cap, stdin);
@@ -217,6 +222,8 @@ static int answer_line(ChatSession *s, const char *line, const ChatStyle *style,
     if (rc != 0) return EXIT_RUNTIME;
     if (turn.stopped && style->terminal) answer_note(style, line_no, "stopped", "");
     if (turn.unknown[0]) answer_note(style, line_no, "not in the vocabulary, read as <unk>: ", turn.unknown);
+    if (turn.other_case[0])
+        answer_note(style, line_no, "the vocabulary has it in another case: ", turn.other_case);
     if (turn.prompt_cut) {
         char detail[96];
         snprintf(detail, sizeof detail, "%d tokens, only the last %d were read",
@@ -252,6 +259,7 @@ static int converse(ChatSession *s, const ChatStyle *style)
         fflush(stdout);
     }
     reader_close(&reader);
+    if (style->colour) fputs("\033[0m", stdout);   /* whatever happened, the shell gets a plain terminal */
     return status;
 }
 
@@ -271,7 +279,8 @@ const char chat_help[] =
     "  --repeat-penalty R (1 = off)  discourage tokens already in the context\n"
     "  --max-tokens N (60)    longest answer\n"
     "  --seed S (42)          the sampler's generator\n"
-    "  --beams N (1 = off)    beam search with N hypotheses (deterministic)\n"    "NO_COLOR set in the environment turns the terminal styles off.\n";
+    "  --beams N (1 = off)    beam search with N hypotheses (deterministic)\n"
+    "NO_COLOR set in the environment turns the terminal styles off.\n";
 
 int cmd_chat(int argc, char **argv)
 {
@@ -293,7 +302,7 @@ int cmd_chat(int argc, char **argv)
     }
     if (chat_parse_history(history, &max_history) != 0) return EXIT_USAGE;
     Model m;
-    if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
+    if (load_model_for_use(&m, model_path) != 0) return EXIT_RUNTIME;
     ChatSession s;
     if (chat_session_create(&s, &m, model_path, &opt) != 0) {
         model_free(&m);

@@ -54,10 +54,13 @@ typedef struct {
     int n_answer;               /* tokens generated, </s> included          */
     int ended;                  /* the model said </s>                      */
     int stopped;                /* on_token asked to stop (Ctrl-C)          */
+    int at_marker;              /* stopped at the next turn's "User :"      */
     int n_prompt;               /* tokens of the prompt the model read      */
     int prompt_cut;             /* tokens cut from its front to make it fit */
     int dropped;                /* oldest turns dropped to make room        */
     char unknown[256];          /* this line's unknown words, ", "-joined   */
+    char other_case[256];       /* of those, the ones the vocabulary has in
+                                   another case, as they are spelled there */
 } ChatTurn;
 
 /* The session keeps pointers to m and model_path. Returns -1 after fail(). */

@@ -152,7 +152,11 @@ static void set_option(ChatSession *s, char *name, char *value, const ChatStyle 
     int r = parse_sampling_option(2, argv, &i, &opt);
     if (r == 0) {
         fprintf(style->info, "unknown setting '%s'; /set lists them\n", name);
-    } else if (r < 0 || chat_session_set_options(s, &opt) != 0) {
+    } else if (r < 0) {   /* the parser names the flag: "--temperature expects ..." */
+        const char *why = last_error();
+        fprintf(style->info, "/set %s: %s\n", option + 2,
+                strncmp(why, option, strlen(option)) == 0 ? why + strlen(option) + 1 : why);
+    } else if (chat_session_set_options(s, &opt) != 0) {
         fprintf(style->info, "%s\n", last_error());
     } else {
         fprintf(style->info, "%s = %s\n", option + 2, value);

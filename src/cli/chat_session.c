@@ -19,8 +19,10 @@
 #include "tokenizers/word.h"
 #include "infer/text.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int chat_session_create(ChatSession *s, const Model *m, const char *model_path,
                         const SamplingOptions *opt)
@@ -96,21 +98,47 @@ static int listed(const char *list, const char *piece, size_t len)
     return 0;
 }
 
+/* The vocabulary's spelling of piece [len] in another case ("Japan" for
+ * "japan"), or NULL: all lowercase first, then capitalised, then any other
+ * mix (a scan of the vocabulary, once per unknown word). ASCII letters only. */
+static const char *in_another_case(const Vocab *vocab, const char *piece, size_t len)
+{
+    char word[128];
+    if (len >= sizeof word) return NULL;
+    for (size_t i = 0; i < len; i++) word[i] = (char)tolower((unsigned char)piece[i]);
+    int id = vocab_lookup(vocab, word, len);
+    if (id >= TOKEN_N_SPECIAL) return vocab->words[id];
+    word[0] = (char)toupper((unsigned char)word[0]);
+    if ((id = vocab_lookup(vocab, word, len)) >= TOKEN_N_SPECIAL) return vocab->words[id];
+    for (id = TOKEN_N_SPECIAL; id < vocab->size; id++) {
+        const char *w = vocab->words[id];
+        if (strlen(w) == len && strncasecmp(w, piece, len) == 0) return w;
+    }
+    return NULL;
+}
+
+/* Append item to the ", "-joined list [cap] once, ", ..." when full. */
+static void list_add(char *list, size_t cap, const char *item, size_t len)
+{
+    size_t used = strlen(list);
+    if (listed(list, item, len)) {
+        /* already named */
+    } else if (used + len + 6 < cap) {
+        snprintf(list + used, cap - used, "%s%.*s", used ? ", " : "", (int)len, item);
+    } else if (used + 5 < cap && strcmp(list + used - 3, "...") != 0) {
+        snprintf(list + used, cap - used, ", ...");
+    }
+}
+
 static void note_unknown(const char *piece, size_t len, void *ctx)
 {
     UnknownScan *scan = ctx;
     ChatSession *s = scan->s;
     if (s->model->tokenizer || vocab_lookup(&s->model->vocab, piece, len) >= 0) return;
+    const char *spelled = in_another_case(&s->model->vocab, piece, len);
+    if (spelled) list_add(scan->turn->other_case, sizeof scan->turn->other_case, spelled, strlen(spelled));
     /* This line's list, for the note after the answer. */
-    char *list = scan->turn->unknown;
-    size_t used = strlen(list), cap = sizeof scan->turn->unknown;
-    if (listed(list, piece, len)) {
-        /* already named */
-    } else if (used + len + 6 < cap) {
-        snprintf(list + used, cap - used, "%s%.*s", used ? ", " : "", (int)len, piece);
-    } else if (used + 5 < cap && strcmp(list + used - 3, "...") != 0) {
-        snprintf(list + used, cap - used, ", ...");
-    }
+    list_add(scan->turn->unknown, sizeof scan->turn->unknown, piece, len);
     /* The session's list, for /show unknown: each word once. */
     for (int i = 0; i < s->n_unknown; i++)
         if (strlen(s->unknown[i]) == len && memcmp(s->unknown[i], piece, len) == 0) return;
@@ -154,16 +182,42 @@ typedef struct {
     ChatTurn *turn;
     TokenCallback on_token;
     void *ctx;
+    int user, assistant, colon;   /* the turn markers' ids (-1: not in the vocabulary) */
+    int held;                     /* a "User"/"Assistant" token not yet shown, or -1 */
 } Recorder;
 
-/* Keep each generated token in s->answer, then hand it to the caller. */
+static int pass_on(Recorder *r, int token)
+{
+    if (r->on_token && r->on_token(token, r->ctx)) r->turn->stopped = 1;
+    return r->turn->stopped;
+}
+
+/* Keep each generated token in s->answer, then hand it to the caller. A
+ * model that goes on past its answer writes the next turn's marker, "User :"
+ * (or "Assistant :"): the answer ends there, marker excluded. So a "User" or
+ * "Assistant" token is held back until the next one shows whether a ":"
+ * follows. */
 static int record_token(int token, void *ctx)
 {
     Recorder *r = ctx;
+    if (r->held >= 0 && token == r->colon) {
+        r->turn->n_answer--;             /* drop the held marker word */
+        r->turn->at_marker = 1;
+        r->held = -1;
+        return 1;
+    }
     r->s->answer[r->turn->n_answer++] = token;
     if (token == model_eos(r->s->model)) r->turn->ended = 1;
-    if (r->on_token && r->on_token(token, r->ctx)) r->turn->stopped = 1;
-    return r->turn->stopped;
+    if (r->held >= 0) {
+        int held = r->held;
+        r->held = -1;
+        if (pass_on(r, held)) return 1;
+    }
+    if ((token == r->user || token == r->assistant) && token >= 0) {
+        r->held = token;
+        return 0;
+    }
+    return pass_on(r, token);
 }
 
 /* Generate until </s>, --max-tokens or a stop, continuing past the end of
@@ -183,8 +237,8 @@ static int generate_answer(ChatSession *s, const int *prompt, int n_prompt, Reco
             ? beam_search(&s->gen, feed, n_feed, &opt, record_token, rec)
             : generate(&s->gen, feed, n_feed, &opt, &s->rng, record_token, rec);
         if (produced < 0) return -1;
-        if (turn->ended || turn->stopped || turn->n_answer >= s->opt.max_tokens) return 0;
-        if (s->n_turns == 0 || turn->n_answer == 0) return 0;   /* one turn fills it all */
+        if (turn->ended || turn->stopped || turn->at_marker || turn->n_answer >= s->opt.max_tokens) break;
+        if (s->n_turns == 0 || turn->n_answer == 0) break;       /* one turn fills it all */
         /* The context is full: forget one more old turn and go on. */
         drop_oldest_turn(s);
         turn->dropped++;
@@ -194,6 +248,11 @@ static int generate_answer(ChatSession *s, const int *prompt, int n_prompt, Reco
         feed = &s->answer[turn->n_answer - 1];
         n_feed = 1;
     }
+    if (rec->held >= 0) {          /* the answer ended on "User" itself */
+        rec->held = -1;
+        pass_on(rec, s->answer[turn->n_answer - 1]);
+    }
+    return 0;
 }
 
 static int transcript_append(ChatSession *s, const char *text, size_t len)
@@ -278,7 +337,12 @@ int chat_answer(ChatSession *s, const char *line, TokenCallback on_token, void *
         turn->dropped++;
     }
     sync_generator(s);
-    Recorder rec = { s, turn, on_token, ctx };
+    /* The turn markers, to stop at (a model with a subword tokenizer has
+     * none as single tokens: it stops at its end token alone). */
+    const Vocab *vocab = s->model->tokenizer ? NULL : &s->model->vocab;
+    Recorder rec = { s, turn, on_token, ctx, vocab ? vocab_lookup(vocab, "User", 4) : -1,
+                     vocab ? vocab_lookup(vocab, "Assistant", 9) : -1,
+                     vocab ? vocab_lookup(vocab, ":", 1) : -1, -1 };
     int rc = generate_answer(s, prompt, n_prompt, &rec);
     if (rc == 0) {
         keep_turn(s, prompt, n_prompt, turn);

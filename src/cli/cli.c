@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 #include "core/util.h"
+#include "formats/modelfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int usage_error(const char *fmt, ...)
 {
@@ -26,6 +28,20 @@ int unknown_argument(const char *command, const char *arg)
 {
     if (is_option(arg)) return usage_error("%s: unknown option '%s'", command, arg);
     return usage_error("%s: unexpected argument '%s'", command, arg);
+}
+
+int load_model_for_use(Model *m, const char *path)
+{
+    if (model_load(m, path) == 0) return 0;
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        char why[600];
+        snprintf(why, sizeof why, "%s", last_error());
+        if (strcmp(path, DEFAULT_MODEL_PATH) == 0)
+            fail("%s (no model there yet: 'rustgpt train' trains one and saves it there)", why);
+        else
+            fail("%s (no model there yet: 'rustgpt train --out %.300s' trains one)", why, path);
+    }
+    return -1;
 }
 
 int is_option(const char *arg) { return arg[0] == '-' && arg[1] != '\0'; }

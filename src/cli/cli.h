@@ -60,6 +60,10 @@ int gguf_print_info(const char *path, FILE *out);
 /* `rustgpt bench quant` (bench_quant.c): quant_matvec speed per type. */
 int bench_quant(int argc, char **argv);
 
+/* model_load(), and when the file is not there at all, the next step in
+ * the message: "train one with 'rustgpt train'". Returns 0 or -1. */
+int load_model_for_use(Model *m, const char *path);
+
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

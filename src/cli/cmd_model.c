@@ -117,7 +117,7 @@ int cmd_generate(int argc, char **argv)
     if (!model_path) model_path = DEFAULT_MODEL_PATH;
     if (!prompt) return usage_error("generate needs --prompt TEXT");
     Model m;
-    if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
+    if (load_model_for_use(&m, model_path) != 0) return EXIT_RUNTIME;
     Generator g;
     int n = 0, *ids = NULL;
     int status = EXIT_RUNTIME;
@@ -175,7 +175,7 @@ int cmd_eval(int argc, char **argv)
     }
     if (rc == EXIT_OK && ds.count == 0) rc = usage_error("eval needs a DATA file");
     Model m = { 0 };
-    if (rc == EXIT_OK && model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0)
+    if (rc == EXIT_OK && load_model_for_use(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0)
         rc = EXIT_RUNTIME;
     if (rc != EXIT_OK) {
         dataset_free(&ds);

@@ -201,7 +201,7 @@ int cmd_tokenize(int argc, char **argv)
         else if (strcmp(a, "--ids") == 0) out = OUT_IDS;
         else if (strcmp(a, "--count") == 0) out = OUT_COUNT;
         else if (strcmp(a, "--pieces") == 0) out = OUT_PIECES;
-        else if ((is_option(a) && strcmp(a, "-") != 0) || arg) return usage_error("tokenize: unexpected argument '%s'", a);
+        else if ((is_option(a) && strcmp(a, "-") != 0) || arg) return unknown_argument("tokenize", a);
         else arg = a;
     }
     if (!tok_name) {

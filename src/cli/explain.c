@@ -262,6 +262,7 @@ static const struct {
     { "loss", "logits, softmax, cross-entropy (docs/06-head-and-loss.md)", show_loss },
     { "dlogits", "the loss gradient at the logits (docs/06-head-and-loss.md)", show_dlogits },
     { "layernorm-backward", "LayerNorm's three terms (docs/03-layernorm.md)", show_layernorm_backward },
+    { "attention-backward", "one head's gradients three ways (docs/04-attention.md)", show_attention_backward },
     { "gradients", "selected gradients and a check (docs/07-backprop.md)", show_gradients },
     { "adam", "Adam steps on the sentence (docs/08-adam.md)", show_adam },
     { "decode", "KV cache, greedy, the window, temperature (docs/10-decoding.md)", show_decode },

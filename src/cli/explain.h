@@ -40,6 +40,7 @@ size_t param_index(const Model *m, const char *name, size_t at);
 /* Sections on gradients, Adam and decoding (explain_learning.c). */
 void show_dlogits(Explain *e);
 void show_layernorm_backward(Explain *e);
+void show_attention_backward(Explain *e);   /* explain_attention.c */
 void show_gradients(Explain *e);
 void show_adam(Explain *e);
 void show_decode(Explain *e);

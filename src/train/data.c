@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* ---- places and messages ----------------------------------------------- */
 
@@ -162,6 +163,37 @@ int data_add_pair(Dataset *ds, const Place *at, const char *prompt, size_t promp
     return rc;
 }
 
+int data_add_turns(Dataset *ds, const Place *at, const char *const *user,
+                   const char *const *assistant, int n)
+{
+    static const char sep[] = " </s> ", user_tag[] = "User: ", assistant_tag[] = " Assistant: ";
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        if (check_value(at, "a user message", user[i], strlen(user[i])) != 0 ||
+            check_value(at, "an assistant message", assistant[i], strlen(assistant[i])) != 0)
+            return -1;
+        len += (i ? sizeof sep - 1 : 0) + sizeof user_tag - 1 + strlen(user[i]) +
+               sizeof assistant_tag - 1 + strlen(assistant[i]);
+    }
+    if (len > DATA_MAX_TEXT_BYTES) return data_fail_size(at, len);
+    char *text = xmalloc(len + 1, 1), *p = text;
+    if (!text) return -1;
+    for (int i = 0; i < n; i++) {
+        const char *u = user[i], *a = assistant[i];
+        size_t u_len = strlen(u), a_len = strlen(a);
+        trim(&u, &u_len);
+        trim(&a, &a_len);
+        if (i) memcpy(p, sep, sizeof sep - 1), p += sizeof sep - 1;
+        memcpy(p, user_tag, sizeof user_tag - 1), p += sizeof user_tag - 1;
+        memcpy(p, u, u_len), p += u_len;
+        memcpy(p, assistant_tag, sizeof assistant_tag - 1), p += sizeof assistant_tag - 1;
+        memcpy(p, a, a_len), p += a_len;
+    }
+    int rc = dataset_add(ds, text, (size_t)(p - text));
+    free(text);
+    return rc;
+}
+
 /* ---- loading ----------------------------------------------------------- */
 
 enum { FORMAT_UNKNOWN, FORMAT_JSON, FORMAT_CSV };
@@ -205,6 +237,11 @@ int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t le
 
 int data_load(Dataset *ds, const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {   /* before its (missing) extension */
+        Place file = { path, 0, 0 };
+        return data_fail_at(&file, "is a directory, not a regular file");
+    }
     if (data_format(path) == FORMAT_UNKNOWN) {
         Place file = { path, 0, 0 };
         return data_fail_at(&file, "unknown data format; use .json or .csv");

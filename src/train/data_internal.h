@@ -32,6 +32,12 @@ int data_add_text(Dataset *ds, const Place *at, const char *text, size_t len);
 int data_add_pair(Dataset *ds, const Place *at, const char *prompt, size_t prompt_len,
                   const char *response, size_t response_len);
 
+/* Check and add a conversation of n exchanges, rendered turn by turn as
+ * chat keeps its history: "User: {user[0]} Assistant: {assistant[0]} </s>
+ * User: {user[1]} Assistant: {assistant[1]}" (and dataset_add's </s>). */
+int data_add_turns(Dataset *ds, const Place *at, const char *const *user,
+                   const char *const *assistant, int n);
+
 /* The readers: len bytes (no NUL inside, not blank) named name, into ds. */
 int data_load_json(Dataset *ds, const char *name, const char *bytes, size_t len);
 int data_load_csv(Dataset *ds, const char *name, const char *bytes, size_t len);

@@ -48,12 +48,49 @@ static int json_field(const Place *at, const cJSON *object, const char *key, con
     return 0;
 }
 
+/* {"messages": [{"role": "user", "content": ...}, {"role": "assistant",
+ * "content": ...}, ...]}: a multi-turn conversation, user and assistant in
+ * turn, starting with the user and ending with the assistant. */
+enum { MAX_TURNS = 256 };
+static int json_messages(Dataset *ds, const Place *at, const cJSON *messages)
+{
+    if (!cJSON_IsArray(messages))
+        return data_fail_at(at, "\"messages\" is %s; expected an array", json_type_name(messages));
+    const char *user[MAX_TURNS], *assistant[MAX_TURNS];
+    int n = 0, k = 0;
+    for (const cJSON *m = messages->child; m; m = m->next, k++) {
+        const char *role, *content;
+        if (!cJSON_IsObject(m))
+            return data_fail_at(at, "message %d is %s; expected {\"role\", \"content\"}", k + 1,
+                                json_type_name(m));
+        if (json_field(at, m, "role", &role) != 0 || json_field(at, m, "content", &content) != 0) return -1;
+        if (!role || !content)
+            return data_fail_at(at, "message %d needs \"role\" and \"content\"", k + 1);
+        const char *want = k % 2 ? "assistant" : "user";
+        if (strcmp(role, want) != 0)
+            return data_fail_at(at, "message %d: role \"%.40s\", expected \"%s\" (user and assistant "
+                                "take turns, the user first)", k + 1, role, want);
+        if (k / 2 >= MAX_TURNS) return data_fail_at(at, "more than %d exchanges", MAX_TURNS);
+        if (k % 2) assistant[n++] = content;
+        else user[n] = content;
+    }
+    if (k == 0) return data_fail_at(at, "\"messages\" is empty");
+    if (k % 2) return data_fail_at(at, "message %d (the user's) has no assistant answer after it", k);
+    return data_add_turns(ds, at, user, assistant, n);
+}
+
 static int json_entry(Dataset *ds, const Place *at, const cJSON *entry)
 {
     if (cJSON_IsString(entry))
         return data_add_text(ds, at, entry->valuestring, strlen(entry->valuestring));
     if (!cJSON_IsObject(entry))
         return data_fail_at(at, "expected a string or an object, found %s", json_type_name(entry));
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(entry, "messages");
+    if (messages) {
+        if (entry->child->next || entry->child != messages)
+            return data_fail_at(at, "an object with \"messages\" has nothing else");
+        return json_messages(ds, at, messages);
+    }
     const char *text, *prompt, *response;
     if (json_field(at, entry, "text", &text) != 0 ||
         json_field(at, entry, "prompt", &prompt) != 0 ||
@@ -156,10 +193,24 @@ static int json_check_value(const Place *at, const char *bytes, size_t len, size
     return 0;
 }
 
-/* "x.json:3: invalid JSON near column 7" for a syntax error at offset. */
+/* "x.json:3: invalid JSON near column 7" for a syntax error at offset; a
+ * comma followed (past whitespace) by ] or }, which cJSON reports at the
+ * bracket, possibly lines later, is "x.json:2: trailing comma at column 9",
+ * at the comma. */
 static int fail_json_syntax(const char *name, const char *bytes, size_t len, size_t offset)
 {
     if (offset > len) offset = len;
+    /* cJSON stops at the bracket, or one past it inside an object */
+    for (size_t bracket = offset; bracket + 2 > offset && bracket < len; bracket--) {
+        if (bytes[bracket] != ']' && bytes[bracket] != '}') continue;
+        size_t before = bracket;
+        while (before > 0 && strchr(" \t\r\n", bytes[before - 1])) before--;
+        if (before == 0 || bytes[before - 1] != ',') continue;
+        size_t comma = before - 1, comma_line = comma;
+        while (comma_line > 0 && bytes[comma_line - 1] != '\n') comma_line--;
+        Place at = { name, line_at(bytes, comma), 0 };
+        return data_fail_at(&at, "trailing comma at column %zu", comma - comma_line + 1);
+    }
     size_t line_start = offset;
     while (line_start > 0 && bytes[line_start - 1] != '\n') line_start--;
     Place at = { name, line_at(bytes, offset), 0 };

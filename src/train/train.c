@@ -207,11 +207,12 @@ static int fill_batch(Trainer *t, const TokenizedSet *set, const size_t *example
     return T;
 }
 
-/* Adam (Kingma & Ba) with bias correction, after clipping the global norm
- * (docs/08-adam.md derives it):
+/* Adam (Kingma & Ba) with bias correction, after clipping the global norm,
+ * and decoupled weight decay wd (AdamW; 0 by default; docs/08-adam.md
+ * derives it):
  *   s = min(1, clip / ||g||),  g ← s g
  *   m ← β1 m + (1-β1) g,   v ← β2 v + (1-β2) g²
- *   θ ← θ - lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε) */
+ *   θ ← θ - lr · ( (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε)  +  wd · θ ) */
 static void adam_step(Trainer *t, float lr, float clip, float weight_decay, double norm)
 {
     size_t n = t->model->n_params;

@@ -28,6 +28,7 @@ typedef struct {
     float smoothed_loss;
     size_t epoch_tokens;
     double epoch_start;
+    EtaEstimate eta;
 } RunState;
 
 static uint64_t stage_steps(const TrainRunOptions *o, int s)
@@ -82,6 +83,25 @@ static const char *clock_text(char *buf, size_t cap, double seconds)
     return buf;
 }
 
+double eta_update(EtaEstimate *e, uint64_t steps_done, uint64_t steps_left, double now)
+{
+    if (steps_done < ETA_SKIP_STEPS) return -1.0;
+    if (!e->started) {
+        e->started = 1;
+        e->from_step = steps_done;
+        e->from_time = now;
+        return -1.0;
+    }
+    double dt = now - e->from_time;
+    if (dt >= 0.2 && steps_done > e->from_step) {
+        double rate = (double)(steps_done - e->from_step) / dt;
+        e->steps_per_second = e->steps_per_second > 0 ? 0.7 * e->steps_per_second + 0.3 * rate : rate;
+        e->from_step = steps_done;
+        e->from_time = now;
+    }
+    return e->steps_per_second > 0 ? (double)steps_left / e->steps_per_second : -1.0;
+}
+
 static void draw_progress(RunState *r, const Trainer *t, int force)
 {
     double now = now_seconds();
@@ -91,13 +111,14 @@ static void draw_progress(RunState *r, const Trainer *t, int force)
     double elapsed = now - r->start_time;
     uint64_t done = t->step - r->start_step, left = r->total_steps - t->step;
     double rate = elapsed > 0 ? r->summary->tokens / elapsed : 0.0;
+    double seconds_left = eta_update(&r->eta, done, left, now);
     char e[32], eta[32], steps[32], total[32], toks[32];
     fprintf(stderr, "\r\033[2K%s%s%s epoch %u/%d  step %s/%s  loss %.4f  %s tok/s  %s  ETA %s",
             o->color ? "\033[1m" : "", o->stages[r->stage_index].name, o->color ? "\033[0m" : "",
             t->epoch + 1, o->common.epochs, with_commas(steps, t->step),
             with_commas(total, r->total_steps), r->smoothed_loss,
             with_commas(toks, (unsigned long long)rate), clock_text(e, sizeof e, elapsed),
-            done ? clock_text(eta, sizeof eta, elapsed / done * left) : "?");
+            seconds_left >= 0 ? clock_text(eta, sizeof eta, seconds_left) : "?");
     fflush(stderr);
 }
 

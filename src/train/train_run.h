@@ -57,4 +57,19 @@ int train_checkpoint(const Trainer *t, const char *path);
  * fail(). */
 int train_run(Trainer *t, const TrainRunOptions *o, TrainSummary *summary);
 
+/* The progress line's time left. The first steps of a run are slow (memory
+ * touched for the first time, threads starting), so elapsed / done * left
+ * would promise far too long at first. eta_update() instead measures the
+ * rate from step ETA_SKIP_STEPS on, smooths it exponentially between calls
+ * at least 0.2 s apart, and returns the seconds left, or -1 while it does
+ * not know yet. */
+enum { ETA_SKIP_STEPS = 2 };
+typedef struct {
+    uint64_t from_step;        /* the last sample: step and time */
+    double from_time;
+    double steps_per_second;   /* smoothed; 0 = not yet measured */
+    int started;
+} EtaEstimate;
+double eta_update(EtaEstimate *e, uint64_t steps_done, uint64_t steps_left, double now);
+
 #endif

@@ -162,7 +162,7 @@ hostile "data_random_bytes_as_json" 1 'random.json(:[0-9]+)?: ' train random.jso
 printf '["a",\n "b",\n "c" "d"]' > comma.json
 hostile "data_json_missing_comma_names_the_line" 1 'comma.json:3: invalid JSON near column' train comma.json
 printf '["a", "b",]' > trailing.json
-hostile "data_json_trailing_comma" 1 'trailing.json:1: invalid JSON' train trailing.json
+hostile "data_json_trailing_comma" 1 'trailing.json:1: trailing comma at column 10' train trailing.json
 printf '["a",\n "b"\n' > open.json
 hostile "data_json_array_never_closed" 1 'open.json:3: the array is never closed' train open.json
 printf '["a"]\n\n["b"]' > after.json
@@ -203,6 +203,8 @@ hostile "data_oversize_text_hidden_in_escapes" 1 'escapes.json: entry 1: text is
 
 mkdir -p folder.json
 hostile "data_path_is_a_directory" 1 'folder.json: is a directory, not a regular file' train folder.json
+mkdir -p folder
+hostile "data_directory_without_extension_is_a_directory" 1 'folder: is a directory, not a regular file' train folder
 mkfifo pipe.json
 hostile "data_path_is_a_fifo_and_nothing_hangs" 1 'pipe.json: is a pipe \(FIFO\), not a regular file' \
     timeout 20 "$RUSTGPT" train pipe.json $T $OUT

@@ -53,3 +53,66 @@ else pass first_save_says_nothing_replaced; fi
 # shellcheck disable=SC2086
 expect_status train_over_a_model 0 "$RUSTGPT" train $TINY --epochs 1 --out "$WORK/new/dir/x.bin"
 expect_grep train_over_a_model_says_it_replaced_it "$WORK/out" "^saved $WORK/new/dir/x.bin: .*\(replaced the previous file\)"
+
+# Chat's next steps.
+(cd "$WORK" && "$RUSTGPT" chat < /dev/null > out 2> err)
+expect_grep chat_without_a_model_suggests_train "$WORK/err" "models/model.bin: cannot open: .*'rustgpt train' trains one"
+expect_status generate_with_a_missing_model 1 "$RUSTGPT" generate --model "$WORK/none.bin" --prompt hi
+expect_grep generate_with_a_missing_model_suggests_train "$WORK/err" "'rustgpt train --out $WORK/none.bin' trains one"
+printf '["The cat sat .", "the dog sat ."]\n' > "$WORK/cased.json"
+"$RUSTGPT" train "$WORK/cased.json" --dim 4 --heads 2 --hidden 8 --layers 1 --seq-len 8 --epochs 1 -q \
+    --out "$WORK/cased.bin" > /dev/null 2>&1
+printf 'CAT sat\nthe Dog\n' | "$RUSTGPT" chat --model "$WORK/cased.bin" > "$WORK/out" 2> "$WORK/err"
+expect_grep chat_names_the_unknown_word "$WORK/err" "line 1: not in the vocabulary, read as <unk>: CAT"
+expect_grep chat_suggests_the_vocabularys_case "$WORK/err" "line 1: the vocabulary has it in another case: cat$"
+expect_grep chat_suggests_the_vocabularys_case_line_2 "$WORK/err" "line 2: the vocabulary has it in another case: dog$"
+if [ "$(grep -c '' "$WORK/out")" -eq 2 ]; then pass chat_notes_keep_one_answer_line_per_line
+else fail chat_notes_keep_one_answer_line_per_line "$(cat "$WORK/out")"; fi
+printf '/set temperature abc\n' | "$RUSTGPT" chat --model "$WORK/cased.bin" > "$WORK/out" 2> "$WORK/err"
+expect_grep chat_set_names_the_setting "$WORK/err" "^/set temperature: expects a number from 0 to 100, got 'abc'"
+if grep -q -- '--temperature' "$WORK/err"; then fail chat_set_does_not_name_the_flag "$(cat "$WORK/err")"
+else pass chat_set_does_not_name_the_flag; fi
+
+# make plot draws what a log has, quietly (no validation column here).
+if command -v gnuplot > /dev/null 2>&1 && command -v make > /dev/null 2>&1; then
+    printf 'step,epoch,stage,lr,train_loss,val_loss,tokens_per_s\n29,1,train,0.0005,6.6,,1000\n58,2,train,0.0005,6.2,,1000\n' \
+        > "$WORK/loss.csv"
+    make -s plot LOG="$WORK/loss.csv" PNG="$WORK/loss.png" > "$WORK/out" 2> "$WORK/err"
+    if [ -s "$WORK/loss.png" ] && [ ! -s "$WORK/err" ]; then pass make_plot_without_validation_is_quiet
+    else fail make_plot_without_validation_is_quiet "$(head -c 300 "$WORK/err")"; fi
+else
+    echo "SKIP make_plot_without_validation_is_quiet (gnuplot is not installed; Debian package: gnuplot-nox)"
+fi
+
+# Chat stops at the next turn's marker: a model that goes on past its answer
+# into "User: ..." answers only its own part.
+printf '["User: hi Assistant: hello friend User: what now Assistant: nothing"]\n' > "$WORK/marker.json"
+"$RUSTGPT" train "$WORK/marker.json" --dim 16 --heads 2 --hidden 32 --layers 1 --seq-len 16 --epochs 150 \
+    --lr 1e-2 -q --out "$WORK/marker.bin" > /dev/null 2>&1
+"$RUSTGPT" generate --model "$WORK/marker.bin" --prompt "User: hi Assistant:" > "$WORK/out" 2>&1
+if grep -q 'hello friend User' "$WORK/out"; then
+    echo hi | "$RUSTGPT" chat --model "$WORK/marker.bin" > "$WORK/out" 2> "$WORK/err"
+    if [ "$(cat "$WORK/out")" = "hello friend" ]; then pass chat_answer_stops_at_the_next_turn_marker
+    else fail chat_answer_stops_at_the_next_turn_marker "answered: $(cat "$WORK/out")"; fi
+else
+    fail chat_marker_model_learned_its_text "generate gave: $(cat "$WORK/out")"
+fi
+
+# Multi-turn data: {"messages": [...]} rendered turn by turn, as chat keeps
+# its history; roles must alternate, user first.
+cat > "$WORK/turns.json" << 'JSON'
+[{"messages": [{"role": "user", "content": "Tell me about the sun."},
+               {"role": "assistant", "content": "The sun is a star."},
+               {"role": "user", "content": "How far is it?"},
+               {"role": "assistant", "content": "About 150 million kilometres."}]}]
+JSON
+expect_status messages_train 0 "$RUSTGPT" train "$WORK/turns.json" --dim 8 --heads 2 --hidden 8 --layers 1 \
+    --epochs 1 --out "$WORK/turns.bin"
+"$RUSTGPT" eval --model "$WORK/turns.bin" "$WORK/turns.json" > "$WORK/out" 2>&1
+expect_grep messages_render_every_turn "$WORK/out" "^tokens 31$"  # 8 + 8 + </s> + 7 + 6 + </s>
+printf '[{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}]' > "$WORK/bad.json"
+expect_status messages_must_alternate 1 "$RUSTGPT" train "$WORK/bad.json" --epochs 1 --out "$WORK/bad.bin"
+expect_grep messages_must_alternate_says_where "$WORK/err" "bad.json: entry 1: message 2: role \"user\", expected \"assistant\""
+printf '[{"messages": [{"role": "user", "content": "a"}]}]' > "$WORK/bad.json"
+expect_status messages_end_with_an_answer 1 "$RUSTGPT" train "$WORK/bad.json" --epochs 1 --out "$WORK/bad.bin"
+expect_grep messages_end_with_an_answer_says_so "$WORK/err" "message 1 \(the user's\) has no assistant answer"

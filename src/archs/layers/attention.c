@@ -40,8 +40,10 @@ void attention_forward(float *out, float *att_probs, const float *qkv,
 
 /* Backward, for one head and position t, given dout_t = dL/dout_t:
  *   dp[s]     = dout_t · v_s,            dv_s += p[s] dout_t
- *   dscore[s] = p[s] (dp[s] - Σ_j p[j] dp[j])      (the softmax Jacobian)
- *   dq_t     += scale Σ_s dscore[s] k_s,  dk_s += scale dscore[s] q_t
+ *   dz[s]     = p[s] (dp[s] - Σ_j p[j] dp[j])      (the softmax Jacobian)
+ *   dq_t     += scale Σ_s dz[s] k_s,     dk_s += scale dz[s] q_t
+ * with z[s] = scale · q_t · k_s the score (docs/04-attention.md; the kernels
+ * fold the scale into their dscore = scale · dz).
  * dqkv [B,T,3d] accumulates; d_probs [B,h,T] is scratch, one row per (b, h).
  * Keys and values of one (b, h) are written by several t, so the loop runs
  * (b, h) pairs in parallel (each owns its head's dims) and t serially. */

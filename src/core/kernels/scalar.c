@@ -75,6 +75,23 @@ static float softmax(float *x, int n)
     return max + logf(sum);
 }
 
+/* The mean of a row is held as two floats, mu + lo. mu = Σx / d is the
+ * float sum's mean; lo = Σ(x - mu) / d is what its rounding lost (0 in exact
+ * arithmetic). A float cannot hold 1e6 + 0.248 (its spacing there is
+ * 0.0625), but x - mu is exact for x near mu, so centring as (x - mu) - lo
+ * keeps the digits a single float mean would drop: a row like
+ * 1e6 + 0.25·(i mod 3) comes out with mean 0 and variance 1. The backward
+ * pass gets mu from mean[] and recomputes lo the same way, so both passes
+ * centre identically. A non-finite lo (a row the layer redid in double,
+ * whose differences overflow a float) counts as 0. */
+static float mean_correction(const float *x, int d, float mu)
+{
+    float lo = 0.0f;
+    for (int i = 0; i < d; i++) lo += x[i] - mu;
+    lo /= d;
+    return isfinite(lo) ? lo : 0.0f;
+}
+
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                               const float *weight, const float *bias, int N, int d)
 {
@@ -83,14 +100,14 @@ static void layernorm_forward(float *out, float *mean, float *rstd, const float 
         float *y = out + (size_t)r * d;
         float sum = 0.0f;
         for (int i = 0; i < d; i++) sum += x[i];
-        float mu = sum / d;
-        float shift = 0.0f;     /* Σ (x - mu): 0 but for the rounding of sum */
-        for (int i = 0; i < d; i++) shift += x[i] - mu;
-        mu += shift / d;
-        float var = 0.0f;
-        for (int i = 0; i < d; i++) var += (x[i] - mu) * (x[i] - mu);
+        float mu = sum / d, lo = mean_correction(x, d, mu);
+        float var = 0.0f;       /* second pass, over the centred values */
+        for (int i = 0; i < d; i++) {
+            float c = (x[i] - mu) - lo;
+            var += c * c;
+        }
         float s = 1.0f / sqrtf(var / d + LAYERNORM_EPS);
-        for (int i = 0; i < d; i++) y[i] = (x[i] - mu) * s * weight[i] + bias[i];
+        for (int i = 0; i < d; i++) y[i] = ((x[i] - mu) - lo) * s * weight[i] + bias[i];
         mean[r] = mu;
         rstd[r] = s;
     }
@@ -103,10 +120,10 @@ static void layernorm_backward(float *dinp, float *dweight, float *dbias, const 
     for (int r = 0; r < N; r++) {
         const float *x = inp + (size_t)r * d, *g = dout + (size_t)r * d;
         float *dx = dinp + (size_t)r * d;
-        float mu = mean[r], s = rstd[r];
+        float mu = mean[r], s = rstd[r], lo = mean_correction(x, d, mu);
         float dn_mean = 0.0f, dn_n_mean = 0.0f;
         for (int i = 0; i < d; i++) {
-            float n = (x[i] - mu) * s, dn = g[i] * weight[i];
+            float n = ((x[i] - mu) - lo) * s, dn = g[i] * weight[i];
             dn_mean += dn;
             dn_n_mean += dn * n;
             dweight[i] += g[i] * n;
@@ -115,7 +132,7 @@ static void layernorm_backward(float *dinp, float *dweight, float *dbias, const 
         dn_mean /= d;
         dn_n_mean /= d;
         for (int i = 0; i < d; i++) {
-            float n = (x[i] - mu) * s, dn = g[i] * weight[i];
+            float n = ((x[i] - mu) - lo) * s, dn = g[i] * weight[i];
             dx[i] += s * (dn - dn_mean - n * dn_n_mean);
         }
     }

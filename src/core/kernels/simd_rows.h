@@ -77,6 +77,21 @@ static float simd_softmax(float *x, int n)
 
 /* ---- LayerNorm (scalar.c: layernorm_forward, layernorm_backward) ------- */
 
+/* The same two-float mean as scalar.c (mean_correction there): mu from the
+ * sum, lo = Σ(x - mu) / d, centring as (x - mu) - lo. Full vectors run in
+ * lanes and the last d mod VLEN elements in a scalar loop, so no lane ever
+ * holds padding: nothing is computed from values that are not in the row. */
+static float simd_mean_correction(const float *x, int d, float mu)
+{
+    vfloat acc = v_zero(), mv = v_set1(mu);
+    int i;
+    for (i = 0; i + VLEN <= d; i += VLEN) acc = v_add(acc, v_sub(v_load(x + i), mv));
+    float lo = v_reduce_add(acc);
+    for (; i < d; i++) lo += x[i] - mu;
+    lo /= d;
+    return isfinite(lo) ? lo : 0.0f;
+}
+
 static void simd_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                    const float *weight, const float *bias, int N, int d)
 {
@@ -86,31 +101,25 @@ static void simd_layernorm_forward(float *out, float *mean, float *rstd, const f
         vfloat sum = v_zero(), var = v_zero();
         int i;
         for (i = 0; i + VLEN <= d; i += VLEN) sum = v_add(sum, v_load(x + i));
-        if (i < d) sum = v_add(sum, v_load_part(x + i, d - i));
-        float mu = v_reduce_add(sum) / d;
-        vfloat shift = v_zero();     /* Σ (x - mu): 0 but for the rounding of sum */
-        vfloat mv = v_set1(mu);
-        for (i = 0; i + VLEN <= d; i += VLEN) shift = v_add(shift, v_sub(v_load(x + i), mv));
-        if (i < d) shift = v_add(shift, v_sub(v_load_part_or(x + i, d - i, mu), mv));
-        mu += v_reduce_add(shift) / d;
-        mv = v_set1(mu);
+        float total = v_reduce_add(sum);
+        for (int j = i; j < d; j++) total += x[j];
+        float mu = total / d, lo = simd_mean_correction(x, d, mu);
+        vfloat mv = v_set1(mu), lov = v_set1(lo);
         for (i = 0; i + VLEN <= d; i += VLEN) {
-            vfloat c = v_sub(v_load(x + i), mv);
+            vfloat c = v_sub(v_sub(v_load(x + i), mv), lov);
             var = v_fma(c, c, var);
         }
-        if (i < d) {       /* padding with mu centres to 0 */
-            vfloat c = v_sub(v_load_part_or(x + i, d - i, mu), mv);
-            var = v_fma(c, c, var);
+        float var_total = v_reduce_add(var);
+        for (int j = i; j < d; j++) {
+            float c = (x[j] - mu) - lo;
+            var_total += c * c;
         }
-        float s = 1.0f / sqrtf(v_reduce_add(var) / d + LAYERNORM_EPS);
+        float s = 1.0f / sqrtf(var_total / d + LAYERNORM_EPS);
         vfloat sv = v_set1(s);
         for (i = 0; i + VLEN <= d; i += VLEN)
-            v_store(y + i, v_fma(v_mul(v_sub(v_load(x + i), mv), sv), v_load(weight + i), v_load(bias + i)));
-        if (i < d) {
-            int n = d - i;
-            v_store_part(y + i, v_fma(v_mul(v_sub(v_load_part(x + i, n), mv), sv),
-                                      v_load_part(weight + i, n), v_load_part(bias + i, n)), n);
-        }
+            v_store(y + i, v_fma(v_mul(v_sub(v_sub(v_load(x + i), mv), lov), sv), v_load(weight + i),
+                                 v_load(bias + i)));
+        for (; i < d; i++) y[i] = ((x[i] - mu) - lo) * s * weight[i] + bias[i];
         mean[r] = mu;
         rstd[r] = s;
     }
@@ -123,36 +132,37 @@ static void simd_layernorm_backward(float *dinp, float *dweight, float *dbias, c
     for (int r = 0; r < N; r++) {
         const float *x = inp + (size_t)r * d, *g = dout + (size_t)r * d;
         float *dx = dinp + (size_t)r * d;
-        vfloat mv = v_set1(mean[r]), sv = v_set1(rstd[r]);
+        float mu = mean[r], s = rstd[r], lo = simd_mean_correction(x, d, mu);
+        vfloat mv = v_set1(mu), lov = v_set1(lo), sv = v_set1(s);
         vfloat dn_sum = v_zero(), dn_n_sum = v_zero();
-        /* padded lanes have g = 0 and x = mean (so n = 0, even for a huge
-         * mean): they add nothing anywhere */
-        for (int i = 0; i < d; i += VLEN) {
-            int n = d - i < VLEN ? d - i : VLEN;
-            vfloat xv = n == VLEN ? v_load(x + i) : v_load_part_or(x + i, n, mean[r]);
-            vfloat gv = n == VLEN ? v_load(g + i) : v_load_part(g + i, n);
-            vfloat wv = n == VLEN ? v_load(weight + i) : v_load_part(weight + i, n);
-            vfloat nv = v_mul(v_sub(xv, mv), sv), dn = v_mul(gv, wv);
+        int i;
+        for (i = 0; i + VLEN <= d; i += VLEN) {
+            vfloat gv = v_load(g + i);
+            vfloat nv = v_mul(v_sub(v_sub(v_load(x + i), mv), lov), sv), dn = v_mul(gv, v_load(weight + i));
             dn_sum = v_add(dn_sum, dn);
             dn_n_sum = v_fma(dn, nv, dn_n_sum);
-            if (n == VLEN) {
-                v_store(dweight + i, v_fma(gv, nv, v_load(dweight + i)));
-                v_store(dbias + i, v_add(v_load(dbias + i), gv));
-            } else {
-                v_store_part(dweight + i, v_fma(gv, nv, v_load_part(dweight + i, n)), n);
-                v_store_part(dbias + i, v_add(v_load_part(dbias + i, n), gv), n);
-            }
+            v_store(dweight + i, v_fma(gv, nv, v_load(dweight + i)));
+            v_store(dbias + i, v_add(v_load(dbias + i), gv));
         }
-        vfloat dn_mean = v_set1(v_reduce_add(dn_sum) / d), dn_n_mean = v_set1(v_reduce_add(dn_n_sum) / d);
-        for (int i = 0; i < d; i += VLEN) {
-            int n = d - i < VLEN ? d - i : VLEN;
-            vfloat xv = n == VLEN ? v_load(x + i) : v_load_part_or(x + i, n, mean[r]);
-            vfloat gv = n == VLEN ? v_load(g + i) : v_load_part(g + i, n);
-            vfloat wv = n == VLEN ? v_load(weight + i) : v_load_part(weight + i, n);
-            vfloat nv = v_mul(v_sub(xv, mv), sv);
-            vfloat term = v_sub(v_sub(v_mul(gv, wv), dn_mean), v_mul(nv, dn_n_mean));
-            if (n == VLEN) v_store(dx + i, v_fma(sv, term, v_load(dx + i)));
-            else v_store_part(dx + i, v_fma(sv, term, v_load_part(dx + i, n)), n);
+        float dn_total = v_reduce_add(dn_sum), dn_n_total = v_reduce_add(dn_n_sum);
+        for (int j = i; j < d; j++) {
+            float n = ((x[j] - mu) - lo) * s, dn = g[j] * weight[j];
+            dn_total += dn;
+            dn_n_total += dn * n;
+            dweight[j] += g[j] * n;
+            dbias[j] += g[j];
+        }
+        float dn_mean = dn_total / d, dn_n_mean = dn_n_total / d;
+        vfloat dn_mean_v = v_set1(dn_mean), dn_n_mean_v = v_set1(dn_n_mean);
+        for (i = 0; i + VLEN <= d; i += VLEN) {
+            vfloat nv = v_mul(v_sub(v_sub(v_load(x + i), mv), lov), sv);
+            vfloat term = v_sub(v_sub(v_mul(v_load(g + i), v_load(weight + i)), dn_mean_v),
+                                v_mul(nv, dn_n_mean_v));
+            v_store(dx + i, v_fma(sv, term, v_load(dx + i)));
+        }
+        for (; i < d; i++) {
+            float n = ((x[i] - mu) - lo) * s, dn = g[i] * weight[i];
+            dx[i] += s * (dn - dn_mean - n * dn_n_mean);
         }
     }
 }
