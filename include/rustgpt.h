@@ -192,7 +192,7 @@ typedef struct {
     int32_t max_tokens;
 } rg_sampling;
 
-/* The defaults of the CLI: greedy, 64 tokens, seed 42. */
+/* The defaults of the CLI: greedy, 60 tokens, seed 42. */
 rg_sampling rg_sampling_default(void);
 
 typedef struct rg_sampler rg_sampler;
@@ -213,7 +213,9 @@ typedef int (*rg_token_fn)(int32_t token, const char *text, size_t len, void *us
 /* Continue sequence 0 of ctx with prompt (text, tokenized as the model
  * expects) and generate until EOS, a stop string (stop[n_stop], matched on
  * the output text and not included), max_tokens, or on_token returning
- * nonzero. *n_generated (may be NULL) gets the count.
+ * nonzero. Text held back for a stop string that never came is passed at
+ * the end in one more call with token -1. *n_generated (may be NULL) gets
+ * the count.
  * Errors: those of rg_decode; RG_ERR_INTERRUPTED when on_token stopped it. */
 rg_status rg_generate(rg_context *ctx, const char *prompt, const rg_sampling *params,
                       const char *const *stop, int n_stop, rg_token_fn on_token, void *user,

@@ -101,8 +101,10 @@ typedef struct {
     uint32_t abi_version;        /* RG_ABI_VERSION                              */
     const char *name;            /* "bpe", "char", ...                          */
     int32_t version;
-    /* Can this tokenizer read the file? head holds its first n bytes. May be
-     * NULL (then only from_source and train make one). */
+    /* Can this tokenizer read the file? head holds its first n bytes. For a
+     * name that is not a file ("cl100k_base") it is asked with head NULL and
+     * n 0: return 1 to have load(name) called. May be NULL (then only
+     * from_source and train make one). */
     int (*probe)(const char *path, const unsigned char *head, size_t n);
     rg_status (*load)(const char *path, void **state);
     /* From a model's metadata (tokenizer.ggml.* or rustgpt's own keys). */

@@ -46,7 +46,7 @@ ModelFormat model_format_of(const char *path)
 
 /* The format the first len bytes of a file of file_len bytes show, or
  * FORMAT_UNKNOWN. */
-static ModelFormat format_of_bytes(const unsigned char *bytes, size_t len, uint64_t file_len)
+ModelFormat format_of_bytes(const unsigned char *bytes, size_t len, uint64_t file_len)
 {
     if (len >= 4 && memcmp(bytes, "RGPT", 4) == 0) return FORMAT_BIN;
     if (len >= 9 && bytes[8] == '{' && get_u64(bytes) <= file_len - 8) return FORMAT_SAFETENSORS;
@@ -153,6 +153,12 @@ static int save_as(const Model *m, const OptimizerState *opt, const char *path, 
         return -1;
     }
     return atomic_commit(&file);
+}
+
+int model_save_as(const Model *m, const char *path, ModelFormat format)
+{
+    if (format == FORMAT_UNKNOWN) return unknown_format(path);
+    return save_as(m, NULL, path, format);
 }
 
 int model_save(const Model *m, const char *path)

@@ -36,7 +36,7 @@ int argmax(const float *logits, int V)
 }
 
 /* Sort ids by descending probability (ties: lower id first). */
-static const float *sort_probs;
+static _Thread_local const float *sort_probs;   /* per thread: samplers run in parallel */
 static int by_probability(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;

@@ -1,0 +1,37 @@
+/*
+ * builtins.c — the table of everything built into librustgpt, registered
+ * once on first use of the registry (core/registry.c).
+ *
+ * To add a built-in: define its vtable in its own file, declare it here and
+ * add one line to the array of its kind. Formats are probed in this order,
+ * so a format whose magic is a prefix of another's comes after it.
+ */
+#include "core/registry.h"
+
+#include <stddef.h>
+
+/* ---- declarations (one line each) ---- */
+extern const rg_tokenizer_vtable rg_word_tokenizer;
+extern const rg_arch_vtable rg_gpt_arch;
+extern const rg_format_vtable rg_bin_format;
+extern const rg_format_vtable rg_safetensors_format;
+extern const rg_format_vtable rg_json_format;
+
+/* ---- the tables (one line each) ---- */
+
+const rg_tokenizer_vtable *const builtin_tokenizers[] = {
+    &rg_word_tokenizer,
+    NULL
+};
+
+const rg_arch_vtable *const builtin_archs[] = {
+    &rg_gpt_arch,
+    NULL
+};
+
+const rg_format_vtable *const builtin_formats[] = {
+    &rg_bin_format,
+    &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
+    &rg_json_format,
+    NULL
+};
