@@ -61,10 +61,11 @@ HEADERS  := $(shell find src include -name '*.h' 2>/dev/null)
 LIB_SRC  := $(filter-out src/cli/%, $(ALL_SRC))
 CLI_SRC  := $(filter-out src/cli/main.c, $(filter src/cli/%, $(ALL_SRC)))
 ifneq ($(ARCH),x86_64)
-  LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c, $(LIB_SRC))
+  LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c \
+                          src/core/kernels/quant_avx2.c src/core/kernels/quant_avx512.c, $(LIB_SRC))
 endif
 ifneq ($(ARCH),aarch64)
-  LIB_SRC := $(filter-out src/core/kernels/neon.c, $(LIB_SRC))
+  LIB_SRC := $(filter-out src/core/kernels/neon.c src/core/kernels/quant_neon.c, $(LIB_SRC))
 endif
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
@@ -75,6 +76,8 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_DIR = build-fuzz
 $(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -mfma
 $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
+$(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
+$(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
 .PHONY: all test valgrind bench plot fuzz clean interop-deps
 all: rustgpt

@@ -16,16 +16,22 @@ extern const rg_arch_vtable rg_gpt_arch;
 extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
+#include "archs/decoder.h"          /* llama_arch, qwen2_arch, gpt2_arch */
+#include "tokenizers/spm.h"        /* spm_tokenizer */
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
     &rg_word_tokenizer,
+    &spm_tokenizer,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
     &rg_gpt_arch,
+    &llama_arch,
+    &qwen2_arch,
+    &gpt2_arch,
     NULL
 };
 
