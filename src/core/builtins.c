@@ -16,6 +16,7 @@ extern const rg_arch_vtable rg_gpt_arch;
 extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
+extern const rg_format_vtable rg_hf_gpt2_format;
 #include "archs/decoder.h"          /* llama_arch, qwen2_arch, gpt2_arch */
 #include "tokenizers/spm.h"        /* spm_tokenizer */
 
@@ -39,5 +40,6 @@ const rg_format_vtable *const builtin_formats[] = {
     &rg_bin_format,
     &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
     &rg_json_format,
+    &rg_hf_gpt2_format,          /* a checkpoint directory */
     NULL
 };
