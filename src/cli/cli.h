@@ -28,6 +28,19 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+
+/* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
+ * removing those from argv. EXIT_OK, or an exit status after fail(). */
+int cli_load_plugins(int *argc, char **argv);
+
+/* Each command's own help (`rustgpt CMD --help`), defined in its file. */
+extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
+    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[];
+
+/* The usage error for an argument command does not take: "CMD: unknown
+ * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
+int unknown_argument(const char *command, const char *arg);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

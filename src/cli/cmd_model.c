@@ -41,6 +41,51 @@ static int *encode_text(const Vocab *vocab, const char *text, int *n)
     return ids;
 }
 
+const char generate_help[] =
+    "usage: rustgpt generate [--model FILE] --prompt TEXT [sampling options]\n"
+    "\n"
+    "Continues TEXT with the model and prints the continuation. For a chat model, write\n"
+    "the prompt as its data was written: \"User: QUESTION Assistant:\".\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n"
+    "  --prompt TEXT          the text to continue\n"
+    "sampling:\n"
+    "  --temperature T (0)    0 = greedy; higher is more random\n"
+    "  --top-k K (0 = off)    keep the K most likely tokens\n"
+    "  --top-p P (1 = off)    keep the most likely tokens whose probabilities add up to P\n"
+    "  --repeat-penalty R (1 = off)  discourage tokens already in the context\n"
+    "  --max-tokens N (60)    longest answer\n"
+    "  --seed S (42)          the sampler's generator\n"
+    "  --beams N (1 = off)    beam search with N hypotheses (deterministic)\n";
+
+const char eval_help[] =
+    "usage: rustgpt eval [--model FILE] DATA ...\n"
+    "\n"
+    "Scores the model on data files (.json or .csv): examples, tokens, unknown words,\n"
+    "examples cut to seq-len, loss, perplexity, and for prompt/response data how many\n"
+    "answers greedy decoding reproduces exactly.\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
+
+const char tokenize_help[] =
+    "usage: rustgpt tokenize [--model FILE] TEXT\n"
+    "\n"
+    "Prints the token ids of TEXT in the model's vocabulary, then one line per token.\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
+
+const char info_help[] =
+    "usage: rustgpt info FILE\n"
+    "\n"
+    "Prints a model file's format, configuration, vocabulary size, parameter count,\n"
+    "size, checksum and whether it holds optimizer state (a checkpoint). No options.\n";
+
+const char convert_help[] =
+    "usage: rustgpt convert IN OUT\n"
+    "\n"
+    "Writes the model IN to OUT in the format OUT's extension names: .bin, .json or\n"
+    ".safetensors. No options.\n";
+
 int cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *prompt = NULL;
@@ -51,7 +96,7 @@ int cmd_generate(int argc, char **argv)
         if (r > 0) continue;
         if (strcmp(argv[i], "--model") == 0) { if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(argv[i], "--prompt") == 0) { if (!(prompt = option_value(argc, argv, &i))) return EXIT_USAGE; }
-        else return usage_error("generate: unexpected argument '%s'", argv[i]);
+        else return unknown_argument("generate", argv[i]);
     }
     if (!model_path) model_path = DEFAULT_MODEL_PATH;
     if (!prompt) return usage_error("generate needs --prompt TEXT");
@@ -107,7 +152,7 @@ int cmd_eval(int argc, char **argv)
         if (strcmp(argv[i], "--model") == 0) {
             if (!(model_path = option_value(argc, argv, &i))) rc = EXIT_USAGE;
         } else if (is_option(argv[i])) {
-            rc = usage_error("eval: unknown option '%s'", argv[i]);
+            rc = unknown_argument("eval", argv[i]);
         } else if (data_load(&ds, argv[i]) != 0) {
             rc = EXIT_RUNTIME;
         }
@@ -146,7 +191,7 @@ int cmd_tokenize(int argc, char **argv)
         if (strcmp(argv[i], "--model") == 0) {
             if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
         } else if (is_option(argv[i]) || text) {
-            return usage_error("tokenize: unexpected argument '%s'", argv[i]);
+            return unknown_argument("tokenize", argv[i]);
         } else {
             text = argv[i];
         }
@@ -167,7 +212,8 @@ int cmd_tokenize(int argc, char **argv)
 
 int cmd_info(int argc, char **argv)
 {
-    if (argc != 2 || is_option(argv[1])) return usage_error("usage: rustgpt info FILE");
+    if (argc == 2 && is_option(argv[1])) return unknown_argument("info", argv[1]);
+    if (argc != 2) return usage_error("usage: rustgpt info FILE");
     /* model_file_info() opens the file with fopen(), which would wait
      * forever on a FIFO with no writer: say what the path is first. */
     struct stat st;
@@ -182,8 +228,9 @@ int cmd_info(int argc, char **argv)
 
 int cmd_convert(int argc, char **argv)
 {
-    if (argc != 3 || is_option(argv[1]) || is_option(argv[2]))
-        return usage_error("usage: rustgpt convert IN OUT");
+    for (int i = 1; i < argc; i++)
+        if (is_option(argv[i])) return unknown_argument("convert", argv[i]);
+    if (argc != 3) return usage_error("usage: rustgpt convert IN OUT");
     if (model_format_of(argv[2]) == FORMAT_UNKNOWN)
         return usage_error("%s: unknown model format; use .bin, .json or .safetensors", argv[2]);
     Model m;

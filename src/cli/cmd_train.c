@@ -28,6 +28,40 @@
 #include <omp.h>
 #endif
 
+const char train_help[] =
+    "usage: rustgpt train [DATA ...] [--pretrain FILE] [--chat FILE] [options]\n"
+    "\n"
+    "Trains a model and saves it. DATA files (.json or .csv) make one stage; --pretrain\n"
+    "and --chat make two; with none, the bundled data/pretrain.json and data/chat.json.\n"
+    "\n"
+    "data:\n"
+    "  --pretrain FILE        pretraining stage (learning rate 5e-4)\n"
+    "  --chat FILE            instruction-tuning stage (learning rate 1e-4)\n"
+    "  --val FILE             validation data for every stage\n"
+    "  --val-split F          hold out this fraction (default 0.05 of stages with 1000+ examples)\n"
+    "  --mask-prompt          learn only the answers of prompt/response examples\n"
+    "  --lowercase            lowercase the data, and chat input later (stored in the model)\n"
+    "model:\n"
+    "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
+    "optimisation:\n"
+    "  --epochs N (100)       passes over each stage; 0 saves the untrained model, with a warning\n"
+    "  --batch N (8)          examples per Adam step\n"
+    "  --lr X                 learning rate for every stage (default: per stage, above)\n"
+    "  --lr-schedule constant|cosine (constant)   --warmup N (0) steps\n"
+    "  --clip X (5.0)         gradient-norm clipping; 0 turns it off\n"
+    "  --weight-decay X (0)   decoupled weight decay\n"
+    "  --seed N (42)          initial weights and shuffling\n"
+    "  --threads N            threads (default: all cores)\n"
+    "output:\n"
+    "  --out FILE (" DEFAULT_MODEL_PATH ")  .bin, .json or .safetensors; its directory must exist\n"
+    "  --mkdir                create --out's directory when it does not exist\n"
+    "  --save-best            keep the parameters of the best validation loss\n"
+    "  --log FILE.csv         one row per epoch (make plot LOG=FILE.csv draws it)\n"
+    "  -q, --quiet            only the final 'saved' line\n"
+    "checkpoints:\n"
+    "  --checkpoint FILE (OUT.ckpt.bin)  --checkpoint-every N steps  --stop-after N steps\n"
+    "  --resume FILE          continue a checkpoint (run the same command with it)\n";
+
 enum { MAX_STAGES = 2, MAX_FILES = 16 };
 
 typedef struct {
@@ -50,6 +84,10 @@ typedef struct {
     char checkpoint_path[4200];
     const char *log_path;
     FILE *log_file;
+    int out_is_default;        /* no --out: its directory is created if missing */
+    int make_dir;              /* --mkdir */
+    int lowercase;             /* --lowercase */
+    int replacing;             /* --out exists already */
 } TrainArgs;
 
 static volatile sig_atomic_t interrupted;
@@ -118,7 +156,7 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--weight-decay") == 0) return parse_float(arg, v, 0.0, 1.0, &c->weight_decay);
     if (strcmp(arg, "--val-split") == 0) return parse_float(arg, v, 0.0, 0.9, &a->val_split);
     if (strcmp(arg, "--seed") == 0) return parse_u64(arg, v, &a->seed);
-    if (strcmp(arg, "--out") == 0) { a->run.out = v; return 0; }
+    if (strcmp(arg, "--out") == 0) { a->run.out = v; a->out_is_default = 0; return 0; }
     if (strcmp(arg, "--val") == 0) { a->val_file = v; return 0; }
     if (strcmp(arg, "--resume") == 0) { a->resume = v; return 0; }
     if (strcmp(arg, "--checkpoint") == 0) { a->run.checkpoint = v; return 0; }
@@ -135,7 +173,21 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
         else a->run.stop_after = steps;
         return 0;
     }
-    return usage_error("train: unknown option '%s'", arg);
+    return unknown_argument("train", arg);
+}
+
+/* Options that take a value (the rest are flags). */
+static int takes_value(const char *arg)
+{
+    static const char *const with_value[] = {
+        "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
+        "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
+        "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
+        "--checkpoint-every", "--stop-after",
+    };
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+        if (strcmp(arg, with_value[i]) == 0) return 1;
+    return 0;
 }
 
 /* Do paths a and b name the same file (the same string, or an existing file
@@ -179,6 +231,7 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
     a->config = config_default();
     a->run.common = (StageOptions){ .epochs = 100, .batch = DEFAULT_BATCH, .clip = 5.0f };
     a->run.out = DEFAULT_MODEL_PATH;
+    a->out_is_default = 1;
     a->run.stages = a->stages;
     a->seed = 42;
     a->lr = -1.0f;
@@ -196,6 +249,12 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
             a->run.save_best = 1;
         } else if (strcmp(arg, "--mask-prompt") == 0) {
             a->run.common.mask_prompt = 1;
+        } else if (strcmp(arg, "--mkdir") == 0) {
+            a->make_dir = 1;
+        } else if (strcmp(arg, "--lowercase") == 0) {
+            a->lowercase = 1;
+        } else if (!takes_value(arg)) {
+            return unknown_argument("train", arg);
         } else if (!(v = option_value(argc, argv, &i))) {
             return EXIT_USAGE;
         } else {
@@ -380,8 +439,24 @@ static void print_summary(const TrainArgs *a, const Model *m, const TrainSummary
             printf("\n");
         }
     }
-    printf("saved %s: %s parameters, vocabulary %d%s\n", a->run.out, with_commas(params, m->n_params),
-           m->config.vocab_size, a->run.save_best ? " (best validation)" : "");
+    printf("saved %s: %s parameters, vocabulary %d%s%s\n", a->run.out, with_commas(params, m->n_params),
+           m->config.vocab_size, a->run.save_best ? " (best validation)" : "",
+           a->replacing ? " (replaced the previous file)" : "");
+}
+
+/* The directory --out names must exist: a typo in it should not grow a new
+ * tree of directories. --mkdir creates it, and so does the default
+ * models/model.bin (the directory is the program's own choice). */
+static int check_out_dir(const TrainArgs *a)
+{
+    const char *path = a->run.out, *slash = strrchr(path, '/');
+    if (!slash || slash == path || a->make_dir || a->out_is_default) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat st;
+    if (stat(dir, &st) != 0 && errno == ENOENT)
+        return fail("--out %s: the directory %s does not exist (create it, or add --mkdir)", path, dir);
+    return 0;
 }
 
 /* Can path be written? Creating (and removing) the temporary file the save
@@ -442,9 +517,15 @@ int cmd_train(int argc, char **argv)
     TrainSummary summary;
     int local_batch = a.run.common.batch / (dist_size() > 1 ? dist_size() : 1);
     rc = EXIT_RUNTIME;
+    struct stat existing;
+    a.replacing = root && stat(a.run.out, &existing) == 0 && S_ISREG(existing.st_mode);
+    if (root && a.run.common.epochs == 0 && !a.resume)
+        fprintf(stderr, "rustgpt: warning: --epochs 0 trains nothing; %s will hold the untrained, "
+                "randomly initialised model\n", a.run.out);
     /* Each phase can fail on one rank alone (its share of the data, say):
      * dist_check makes every rank stop there, with rank 0 naming why. */
-    if (dist_check(root ? check_writable(a.run.out) : 0) == 0 &&
+    if (dist_check(root ? check_out_dir(&a) : 0) == 0 &&
+        dist_check(root ? check_writable(a.run.out) : 0) == 0 &&
         dist_check(root ? check_writable(a.run.checkpoint) : 0) == 0 &&
         dist_check(load_data(&a)) == 0 && dist_check(prepare_model(&a, &m, &opt)) == 0 &&
         dist_check(tokenize_stages(&a, &m)) == 0 &&
