@@ -52,6 +52,7 @@ const char train_help[] =
     "  --weight-decay X (0)   decoupled weight decay\n"
     "  --seed N (42)          initial weights and shuffling\n"
     "  --threads N            threads (default: all cores)\n"
+    "  --data-shards N        form batches as an N-rank MPI run does (docs/21-data-parallel.md)\n"
     "output:\n"
     "  --out FILE (" DEFAULT_MODEL_PATH ")  .bin, .json or .safetensors; its directory must exist\n"
     "  --mkdir                create --out's directory when it does not exist\n"
@@ -183,7 +184,7 @@ static int takes_value(const char *arg)
         "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
         "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
         "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
-        "--checkpoint-every", "--stop-after",
+        "--checkpoint-every", "--stop-after", "--data-shards",
     };
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (strcmp(arg, with_value[i]) == 0) return 1;
