@@ -364,6 +364,7 @@ static int parse_bench_args(int argc, char **argv, Bench *b)
 
 int cmd_bench(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "quant") == 0) return bench_quant(argc - 1, argv + 1);
     Bench b;
     memset(&b, 0, sizeof b);
     int rc = parse_bench_args(argc, argv, &b);

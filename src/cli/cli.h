@@ -41,6 +41,12 @@ extern const char train_help[], chat_help[], generate_help[], eval_help[], token
 /* The usage error for an argument command does not take: "CMD: unknown
  * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
 int unknown_argument(const char *command, const char *arg);
+int cmd_quantize(int argc, char **argv);
+
+/* `rustgpt info` for a GGUF file (gguf_info.c). Returns 0, or -1 after fail(). */
+int gguf_print_info(const char *path, FILE *out);
+/* `rustgpt bench quant` (bench_quant.c): quant_matvec speed per type. */
+int bench_quant(int argc, char **argv);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -223,6 +223,12 @@ int cmd_info(int argc, char **argv)
         fail("%s: %snot a regular file", argv[1], kind);
         return EXIT_RUNTIME;
     }
+    /* a GGUF file says so in its first four bytes */
+    FILE *fp = fopen(argv[1], "rb");
+    char magic[4] = { 0 };
+    int is_gguf = fp && fread(magic, 1, 4, fp) == 4 && memcmp(magic, "GGUF", 4) == 0;
+    if (fp) fclose(fp);
+    if (is_gguf) return gguf_print_info(argv[1], stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
     return model_file_info(argv[1], stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 

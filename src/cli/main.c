@@ -22,7 +22,8 @@ static const char usage_text[] =
     "  rustgpt tokenize --model FILE TEXT\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
-    "  rustgpt bench    [options]\n"
+    "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
+    "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version | COMMAND --help (each command's options)\n"
@@ -54,6 +55,8 @@ static const struct {
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
+    { "explain", cmd_explain },
+    { "quantize", cmd_quantize },
 };
 
 /* `rustgpt CMD --help`: the command's own options and defaults. */

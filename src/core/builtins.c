@@ -19,6 +19,7 @@ extern const rg_format_vtable rg_json_format;
 extern const rg_format_vtable rg_hf_gpt2_format;
 #include "archs/decoder.h"          /* llama_arch, qwen2_arch, gpt2_arch */
 #include "tokenizers/spm.h"        /* spm_tokenizer */
+extern const rg_format_vtable gguf_format;
 
 /* ---- the tables (one line each) ---- */
 
@@ -41,5 +42,6 @@ const rg_format_vtable *const builtin_formats[] = {
     &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
     &rg_json_format,
     &rg_hf_gpt2_format,          /* a checkpoint directory */
+    &gguf_format,
     NULL
 };

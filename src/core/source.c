@@ -392,3 +392,12 @@ rg_status rg_source_keep(rg_source *src, void *ptr, size_t unmap_len)
     src->kept[src->n_kept++] = (Kept){ ptr, unmap_len };
     return RG_OK;
 }
+
+int32_t rg_source_n_keys(const rg_source *src) { return src->n_values; }
+
+const char *rg_source_key_at(const rg_source *src, int32_t i, rg_value_type *type)
+{
+    if (i < 0 || i >= src->n_values) return NULL;
+    if (type) *type = src->values[i].type;
+    return src->values[i].key;
+}

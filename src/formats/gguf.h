@@ -92,6 +92,10 @@ int gguf_open(const char *path, gguf_file **out);
  * tests and fuzzing; name is used in error messages. */
 int gguf_open_memory(const void *data, size_t size, const char *name, gguf_file **out);
 void gguf_close(gguf_file *f);
+/* Hand the file's mapping to the caller, who munmaps it (len bytes) when
+ * done; gguf_close then leaves it mapped, so the tensor data and strings
+ * stay valid. NULL for a file from gguf_open_memory. */
+void *gguf_take_mapping(gguf_file *f, size_t *len);
 
 uint32_t gguf_version(const gguf_file *f);
 uint64_t gguf_file_size(const gguf_file *f);
@@ -137,6 +141,7 @@ void gguf_writer_free(gguf_writer *w);
 int gguf_set_u32(gguf_writer *w, const char *key, uint32_t v);
 int gguf_set_i32(gguf_writer *w, const char *key, int32_t v);
 int gguf_set_u64(gguf_writer *w, const char *key, uint64_t v);
+int gguf_set_i64(gguf_writer *w, const char *key, int64_t v);
 int gguf_set_f32(gguf_writer *w, const char *key, float v);
 int gguf_set_bool(gguf_writer *w, const char *key, int v);
 int gguf_set_string(gguf_writer *w, const char *key, const char *s, size_t len);

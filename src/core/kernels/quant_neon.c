@@ -12,6 +12,14 @@
 
 extern const QuantKernels quant_kernels_scalar;
 
+/* An f16 scale to float with the hardware conversion. */
+static inline float f16_scale(uint16_t h)
+{
+    __fp16 f;
+    __builtin_memcpy(&f, &h, 2);
+    return (float)f;
+}
+
 static float dot_f32(const float *w, const float *x, int64_t n)
 {
     float32x4_t acc0 = vdupq_n_f32(0), acc1 = vdupq_n_f32(0);
@@ -69,7 +77,7 @@ static float dot_q8_0(const block_q8_0 *w, const act_q8_0 *a, int64_t n)
     for (int64_t i = 0; i < n / QK8_0; i++) {
         int32x4_t s = vaddq_s32(dot16(vld1q_s8(w[i].qs), vld1q_s8(a[i].qs)),
                                 dot16(vld1q_s8(w[i].qs + 16), vld1q_s8(a[i].qs + 16)));
-        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), quant_f16_to_f32(w[i].d) * a[i].d);
+        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), f16_scale(w[i].d) * a[i].d);
     }
     return vaddvq_f32(acc);
 }
@@ -84,7 +92,7 @@ static float dot_q4_0(const block_q4_0 *w, const act_q8_0 *a, int64_t n)
         int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, mask)), eight);
         int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
         int32x4_t s = vaddq_s32(dot16(lo, vld1q_s8(a[i].qs)), dot16(hi, vld1q_s8(a[i].qs + 16)));
-        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), quant_f16_to_f32(w[i].d) * a[i].d);
+        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), f16_scale(w[i].d) * a[i].d);
     }
     return vaddvq_f32(acc);
 }
