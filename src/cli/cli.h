@@ -26,6 +26,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
@@ -36,7 +37,7 @@ int cli_load_plugins(int *argc, char **argv);
 
 /* Each command's own help (`rustgpt CMD --help`), defined in its file. */
 extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
-    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[];
+    info_help[], convert_help[], export_help[], bench_help[], explain_help[], plugins_help[];
 
 /* The usage error for an argument command does not take: "CMD: unknown
  * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */

@@ -22,6 +22,7 @@ static const char usage_text[] =
     "  rustgpt tokenize --model FILE TEXT\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
+    "  rustgpt export   [--format gguf] MODEL OUT.gguf\n"
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
     "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
@@ -53,7 +54,7 @@ static const struct {
 } commands[] = {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
-    { "convert", cmd_convert },   { "bench", cmd_bench },
+    { "convert", cmd_convert },   { "export", cmd_export },   { "bench", cmd_bench },
     { "explain", cmd_explain },   { "plugins", cmd_plugins },
     { "explain", cmd_explain },
     { "quantize", cmd_quantize },
@@ -66,7 +67,7 @@ static const struct {
 } command_help[] = {
     { "train", train_help },       { "chat", chat_help },       { "generate", generate_help },
     { "eval", eval_help },         { "tokenize", tokenize_help }, { "info", info_help },
-    { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
+    { "convert", convert_help },   { "export", export_help },   { "bench", bench_help },     { "explain", explain_help },
     { "plugins", plugins_help },
 };
 

@@ -1,0 +1,16 @@
+/*
+ * gguf_export.h — rustgpt's own models in the form llama.cpp reads
+ * (gguf_export.c has the mapping and the reasons for refusing).
+ */
+#ifndef RUSTGPT_GGUF_EXPORT_H
+#define RUSTGPT_GGUF_EXPORT_H
+
+#include "rustgpt/plugin.h"
+
+/* When in is a rustgpt "gpt" model, *out = a new source with llama.cpp's
+ * gpt2 names and keys, pointing at in's tensor data (free it before in);
+ * RG_ERR_UNSUPPORTED, with the reason, when llama.cpp cannot represent it
+ * exactly. Any other source is GGUF-shaped already: *out = NULL, RG_OK. */
+rg_status gguf_export_source(const rg_source *in, rg_source **out);
+
+#endif
