@@ -7,8 +7,10 @@
  * tokenize like GPT-2's BPE, and refuse broken directories with a message
  * that names the file. Needs /usr/bin/python3 with torch (python3-torch).
  */
+#include "archs/gpt_source.h"
 #include "core/registry.h"
 #include "core/util.h"
+#include "formats/gguf_export.h"
 #include "test.h"
 
 #include <cjson/cJSON.h>
@@ -92,6 +94,52 @@ static void prefixed_tied_f32_matches_pytorch(void) { CHECK(logits_error("tied")
 static void unprefixed_without_lm_head_matches_pytorch(void) { CHECK(logits_error("plain") < 1e-4); }
 static void f16_untied_matches_pytorch(void) { CHECK(logits_error("f16") < 1e-4); }
 
+/* The same checkpoint as a trainable rustgpt model (the GPT_GPT2 variant,
+ * as `train --init DIR` makes it): its forward pass gives PyTorch's logits
+ * too, and one backward pass gives a finite gradient. */
+static void trainable_model_from_checkpoint_matches_pytorch(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tied", dir);
+    cJSON *ref = reference("tied");
+    rg_source *src = NULL, *gpt = NULL;
+    Model m = { 0 };
+    CHECK(ref && registry_format_named("hf")->load(path, NULL, &src) == RG_OK);
+    CHECK(src && gpt_source_from_gguf_gpt2(src, &gpt) == RG_OK);
+    CHECK(gpt && gpt_model_from_source(&m, gpt) == RG_OK);
+    if (!m.params) { printf("    %s\n", last_error()); goto done; }
+    CHECK(m.config.variant == GPT_GPT2 && m.config.seq_len == 64 && m.config.d_hidden == 256);
+    const cJSON *ids_json = cJSON_GetObjectItem(ref, "ids"), *logits = cJSON_GetObjectItem(ref, "logits");
+    int n = cJSON_GetArraySize(ids_json), V = m.config.vocab_size, ids[64], targets[64];
+    for (int i = 0; i < n; i++) ids[i] = cJSON_GetArrayItem(ids_json, i)->valueint;
+    for (int i = 0; i < n; i++) targets[i] = ids[(i + 1) % n];
+    Activations a;
+    CHECK(activations_create(&a, &m.config, 1) == 0);
+    model_forward(&m, &a, ids, NULL, 1, n, NULL);
+    double err = 0, range = 0;
+    for (int i = 0; i < n; i++)
+        for (int v = 0; v < V; v++) {
+            double t = cJSON_GetArrayItem(cJSON_GetArrayItem(logits, i), v)->valuedouble;
+            err = fmax(err, fabs(t - a.probs[(size_t)i * V + v]));
+            range = fmax(range, fabs(t));
+        }
+    printf("    trainable: largest error %.2g of the largest logit %.3g\n", err / range, range);
+    CHECK(err / range < 1e-4);
+    float *grads = calloc(m.n_params, sizeof *grads);
+    float loss = model_forward(&m, &a, ids, targets, 1, n, NULL);
+    model_backward(&m, &a, grads, ids, targets);
+    double norm = 0;
+    for (size_t i = 0; i < m.n_params; i++) norm += (double)grads[i] * grads[i];
+    CHECK(isfinite(loss) && isfinite(norm) && norm > 0);
+    free(grads);
+    activations_free(&a);
+done:
+    model_free(&m);
+    rg_source_free(gpt);
+    rg_source_free(src);
+    cJSON_Delete(ref);
+}
+
 /* With the gpt2 tokenizer registered, rg_model_load gives the whole model,
  * and its BPE encodes the reference text as GPT-2's merges do. */
 static void loads_as_a_model_and_tokenizes_like_gpt2(void)
@@ -161,6 +209,7 @@ int main(void)
     RUN(prefixed_tied_f32_matches_pytorch);
     RUN(unprefixed_without_lm_head_matches_pytorch);
     RUN(f16_untied_matches_pytorch);
+    RUN(trainable_model_from_checkpoint_matches_pytorch);
     if (registry_tokenizer("gpt2")) RUN(loads_as_a_model_and_tokenizes_like_gpt2);
     else printf("SKIP loads_as_a_model_and_tokenizes_like_gpt2 (no gpt2 tokenizer registered)\n");
     RUN(broken_checkpoints_are_refused_with_the_reason);

@@ -24,6 +24,7 @@
  *                                           blocks.N.ffn.fc2 → blk.N.ffn_down
  */
 #include "formats/gguf_export.h"
+#include "core/quant.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -144,6 +145,105 @@ rg_status gguf_export_source(const rg_source *in, rg_source **out)
         if (!(t.name = gguf_tensor_name(t.name, buf, sizeof buf)))
             st = fail_status(RG_ERR_FORMAT, "tensor %s has no GGUF name", rg_source_tensor_at(in, i)->name);
         else st = rg_source_add_tensor(dst, &t);
+    }
+    if (st != RG_OK) {
+        rg_source_free(dst);
+        return st;
+    }
+    *out = dst;
+    return RG_OK;
+}
+
+/* ---- the way back: a GGUF-shaped gpt2 as a trainable rustgpt model ------- */
+
+/* GGUF's tensor name → rustgpt's (the inverse of gguf_tensor_name). */
+static const char *gpt_tensor_name(const char *name, char *buf, size_t cap)
+{
+    static const struct { const char *from, *to; } top[] = {
+        { "token_embd.weight", "tok_emb.weight" }, { "position_embd.weight", "pos_emb.weight" },
+        { "output_norm.weight", "ln_f.weight" },   { "output_norm.bias", "ln_f.bias" },
+        { "output.weight", "head.weight" },
+    };
+    static const struct { const char *from, *to; } block[] = {
+        { "attn_norm.", "ln1." }, { "attn_qkv.", "attn.qkv." }, { "attn_output.", "attn.proj." },
+        { "ffn_norm.", "ln2." },  { "ffn_up.", "ffn.fc1." },     { "ffn_down.", "ffn.fc2." },
+    };
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+        if (strcmp(name, top[i].from) == 0) return top[i].to;
+    int layer, used = 0;
+    if (sscanf(name, "blk.%d.%n", &layer, &used) != 1 || used == 0) return NULL;
+    for (size_t i = 0; i < sizeof block / sizeof block[0]; i++) {
+        size_t n = strlen(block[i].from);
+        if (strncmp(name + used, block[i].from, n) == 0) {
+            snprintf(buf, cap, "blocks.%d.%s%s", layer, block[i].to, name + used + n);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* t as F32: itself, or a converted copy that dst keeps. */
+static rg_status as_f32(rg_source *dst, rg_tensor *t)
+{
+    if (t->type == RG_TYPE_F32) return RG_OK;
+    int64_t n = 1;
+    for (int d = 0; d < t->n_dims; d++) n *= t->dims[d];
+    float *data = xmalloc((size_t)n, sizeof *data);
+    if (!data) return RG_ERR_NOMEM;
+    for (int64_t r = 0, cols = t->dims[0]; r < n / cols; r++)
+        quant_dequantize_row(t->type, (const char *)t->data + (size_t)r * quant_row_bytes(t->type, cols),
+                             data + r * cols, cols);
+    t->type = RG_TYPE_F32;
+    t->data = data;
+    t->n_bytes = (size_t)n * sizeof *data;
+    return rg_source_keep(dst, data, 0);
+}
+
+rg_status gpt_source_from_gguf_gpt2(const rg_source *in, rg_source **out)
+{
+    *out = NULL;
+    const char *arch = "";
+    rg_source_string(in, "general.architecture", &arch, NULL);
+    if (strcmp(arch, "gpt2") != 0)
+        return fail_status(RG_ERR_UNSUPPORTED, "only a gpt2 model can start a rustgpt training run, not %s", arch);
+    static const struct { const char *from, *to; } keys[] = {
+        { "gpt2.context_length", "gpt.context_length" },
+        { "gpt2.embedding_length", "gpt.embedding_length" },
+        { "gpt2.feed_forward_length", "gpt.feed_forward_length" },
+        { "gpt2.block_count", "gpt.block_count" },
+        { "gpt2.attention.head_count", "gpt.attention.head_count" },
+    };
+    rg_source *dst;
+    rg_status st = rg_source_new(&dst);
+    if (st != RG_OK) return st;
+    st = rg_source_set_string(dst, "general.architecture", "gpt", 3);
+    if (st == RG_OK) st = rg_source_set_string(dst, "gpt.variant", "gpt2", 4);
+    const rg_tensor *emb = rg_source_tensor(in, "token_embd.weight");
+    if (st == RG_OK && (!emb || emb->n_dims != 2))
+        st = fail_status(RG_ERR_FORMAT, "token_embd.weight is missing or not a matrix");
+    if (st == RG_OK) st = rg_source_set_int(dst, "gpt.vocab_size", emb->dims[1]);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && st == RG_OK; i++) {
+        int64_t v;
+        if ((st = rg_source_int(in, keys[i].from, &v)) != RG_OK)
+            fail_status(st, "%s is missing", keys[i].from);
+        else st = rg_source_set_int(dst, keys[i].to, v);
+    }
+    for (int32_t i = 0; st == RG_OK && i < rg_source_n_keys(in); i++) {
+        rg_value_type type;
+        const char *key = rg_source_key_at(in, i, &type);
+        if (strncmp(key, "tokenizer.", 10) == 0) st = copy_key(dst, in, key, type);
+    }
+    for (int32_t i = 0; st == RG_OK && i < rg_source_n_tensors(in); i++) {
+        rg_tensor t = *rg_source_tensor_at(in, i);
+        char buf[96];
+        if (!(t.name = gpt_tensor_name(t.name, buf, sizeof buf)))
+            st = fail_status(RG_ERR_FORMAT, "tensor %s is not part of GPT-2", rg_source_tensor_at(in, i)->name);
+        else if ((st = as_f32(dst, &t)) == RG_OK) st = rg_source_add_tensor(dst, &t);
+    }
+    if (st == RG_OK && !rg_source_tensor(dst, "head.weight")) {     /* tied: the head starts as wte */
+        rg_tensor head = *rg_source_tensor(dst, "tok_emb.weight");
+        head.name = "head.weight";
+        st = rg_source_add_tensor(dst, &head);
     }
     if (st != RG_OK) {
         rg_source_free(dst);

@@ -13,4 +13,10 @@
  * exactly. Any other source is GGUF-shaped already: *out = NULL, RG_OK. */
 rg_status gguf_export_source(const rg_source *in, rg_source **out);
 
+/* The way back, for `train --init`: a gpt2 source (from GGUF or a Hugging
+ * Face directory) as a rustgpt "gpt" source of the GPT_GPT2 variant, every
+ * tensor F32 (converted copies kept by *out), a tied output copied from the
+ * token embeddings. RG_ERR_UNSUPPORTED for other architectures. */
+rg_status gpt_source_from_gguf_gpt2(const rg_source *in, rg_source **out);
+
 #endif
