@@ -246,6 +246,33 @@ static void test_relu_gradient_passes_only_active_units(void)
     CHECK(dx[0] == 0 && dx[1] == 6 && dx[2] == 0 && dx[3] == 8);
 }
 
+/* gelu: L = Σ gelu(x)·R, so dL/dx = R·gelu'(x), checked at points on both
+ * sides of 0 and in the curved region around it. */
+typedef struct { float *x, *out, *R; size_t n; } GeluCase;
+
+static double gelu_loss(void *p)
+{
+    GeluCase *c = p;
+    gelu_forward(c->out, c->x, c->n);
+    return dot_double(c->out, c->R, c->n);
+}
+
+static void test_gelu_backward_matches_finite_differences(void)
+{
+    GeluCase c = { .n = 24 };
+    c.x = random_array(c.n, 3); c.out = random_array(c.n, 0); c.R = random_array(c.n, 1);
+    float *dx = malloc(c.n * sizeof *dx);
+    gelu_backward(dx, c.R, c.x, c.n);
+    expect_gradient("dx", gelu_loss, &c, c.x, dx, c.n);
+    float zero = 0.0f, g;                         /* gelu(0) = 0, gelu'(0) = 1/2 */
+    gelu_forward(&g, &zero, 1);
+    CHECK(g == 0.0f);
+    float one = 1.0f;
+    gelu_backward(&g, &one, &zero, 1);
+    CHECK_NEAR(g, 0.5, 1e-6);
+    free(c.x); free(c.out); free(c.R); free(dx);
+}
+
 /* ---- the whole model ----------------------------------------------------- */
 
 typedef struct { Model *m; Activations *a; int *ids, *targets; int B, T; } ModelCase;
@@ -256,10 +283,10 @@ static double model_loss(void *p)
     return model_forward(c->m, c->a, c->ids, c->targets, c->B, c->T, NULL);
 }
 
-static void test_whole_model_gradient_matches_finite_differences(void)
+static void check_whole_model_gradient(int variant)
 {
     ModelConfig cfg = { .vocab_size = 11, .d_model = 8, .n_heads = 2, .d_hidden = 12,
-                        .n_layers = 2, .seq_len = 6 };
+                        .n_layers = 2, .seq_len = 6, .variant = variant };
     Model m;
     CHECK(model_create(&m, &cfg) == 0);
     model_init_weights(&m, 7);
@@ -286,6 +313,22 @@ static void test_whole_model_gradient_matches_finite_differences(void)
     model_free(&m);
 }
 
+static void test_whole_model_gradient_matches_finite_differences(void)
+{
+    check_whole_model_gradient(GPT_RUSTGPT);
+}
+
+/* The GPT-2 variant: GELU in the feed-forward layer, no head bias (its
+ * parameter table has one tensor less, and every one is checked). */
+static void test_gpt2_variant_gradient_matches_finite_differences(void)
+{
+    ModelConfig cfg = { .vocab_size = 11, .d_model = 8, .n_heads = 2, .d_hidden = 12,
+                        .n_layers = 2, .seq_len = 6, .variant = GPT_GPT2 };
+    CHECK(model_tensor_count(&cfg) == 2 + 12 * 2 + 3);
+    CHECK(strcmp(model_tensor_info(&cfg, model_tensor_count(&cfg) - 1).name, "head.weight") == 0);
+    check_whole_model_gradient(GPT_GPT2);
+}
+
 int main(void)
 {
     rng_seed(&rng, 42);
@@ -298,5 +341,7 @@ int main(void)
     RUN(test_crossentropy_gradient_is_probs_minus_onehot);
     RUN(test_relu_gradient_passes_only_active_units);
     RUN(test_whole_model_gradient_matches_finite_differences);
+    RUN(test_gpt2_variant_gradient_matches_finite_differences);
+    RUN(test_gelu_backward_matches_finite_differences);
     TESTS_DONE();
 }

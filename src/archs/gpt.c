@@ -27,6 +27,15 @@ ModelConfig config_default(void)
                           .d_hidden = 256, .n_layers = 3, .seq_len = 80 };
 }
 
+const char *model_variant_name(int variant) { return variant == GPT_GPT2 ? "gpt2" : "rustgpt"; }
+
+int model_variant_parse(const char *name)
+{
+    if (strcmp(name, "rustgpt") == 0) return GPT_RUSTGPT;
+    if (strcmp(name, "gpt2") == 0) return GPT_GPT2;
+    return -1;
+}
+
 int config_validate(const ModelConfig *c)
 {
     struct { const char *name; int value, min, max; } fields[] = {
@@ -43,6 +52,8 @@ int config_validate(const ModelConfig *c)
                         fields[i].min, fields[i].max);
     if (c->d_model % c->n_heads != 0)
         return fail("heads %d must divide dim %d", c->n_heads, c->d_model);
+    if (c->variant != GPT_RUSTGPT && c->variant != GPT_GPT2)
+        return fail("model variant %d is unknown", c->variant);
     return 0;
 }
 
@@ -69,7 +80,11 @@ static const TensorShape final_tensors[4] = {
     { "head.weight", 'V', 'd' }, { "head.bias", 'V', 0 },
 };
 
-int model_tensor_count(const ModelConfig *c) { return 2 + BLOCK_TENSORS * c->n_layers + 4; }
+/* GPT-2's head has no bias: its table ends at head.weight. */
+int model_tensor_count(const ModelConfig *c)
+{
+    return 2 + BLOCK_TENSORS * c->n_layers + (c->variant == GPT_GPT2 ? 3 : 4);
+}
 
 static int dim_size(const ModelConfig *c, char letter)
 {
@@ -139,7 +154,7 @@ void weights_map(Weights *w, const ModelConfig *c, float *buffer)
     slots[n++] = &w->lnf_w;
     slots[n++] = &w->lnf_b;
     slots[n++] = &w->head_w;
-    slots[n++] = &w->head_b;
+    if (c->variant != GPT_GPT2) slots[n++] = &w->head_b;     /* else head_b stays NULL */
     float *p = buffer;
     for (int i = 0; i < n; i++) {
         *slots[i] = p;
@@ -248,10 +263,11 @@ float model_forward(const Model *m, Activations *a, const int *ids, const int *t
         attention_forward(ba->att_out, ba->att_probs, ba->qkv, B, T, d, h);
         matmul_forward(ba->x_mid, ba->att_out, bw->proj_w, bw->proj_b, N, d, d);
         vec_add(ba->x_mid, x, (size_t)N * d);
-        /* x_out = x_mid + fc2(relu(fc1(ln2(x_mid)))) */
+        /* x_out = x_mid + fc2(relu(fc1(ln2(x_mid))))   (gelu for GPT_GPT2) */
         layernorm_forward(ba->ln2_out, ba->ln2_mean, ba->ln2_rstd, ba->x_mid, bw->ln2_w, bw->ln2_b, N, d);
         matmul_forward(ba->fc1_out, ba->ln2_out, bw->fc1_w, bw->fc1_b, N, d, H);
-        relu_forward(ba->relu_out, ba->fc1_out, (size_t)N * H);
+        if (c->variant == GPT_GPT2) gelu_forward(ba->relu_out, ba->fc1_out, (size_t)N * H);
+        else relu_forward(ba->relu_out, ba->fc1_out, (size_t)N * H);
         matmul_forward(ba->x_out, ba->relu_out, bw->fc2_w, bw->fc2_b, N, H, d);
         vec_add(ba->x_out, ba->x_mid, (size_t)N * d);
         x = ba->x_out;
@@ -301,7 +317,8 @@ void model_backward(const Model *m, Activations *a, float *grads, const int *ids
         /* feed-forward branch: d_x flows to x_mid directly and through the FFN */
         vec_zero(a->d_hidden, (size_t)N * H);
         matmul_backward(a->d_hidden, bg->fc2_w, bg->fc2_b, a->d_x, ba->relu_out, bw->fc2_w, N, H, d);
-        relu_backward(a->d_hidden, a->d_hidden, ba->fc1_out, (size_t)N * H);
+        if (c->variant == GPT_GPT2) gelu_backward(a->d_hidden, a->d_hidden, ba->fc1_out, (size_t)N * H);
+        else relu_backward(a->d_hidden, a->d_hidden, ba->fc1_out, (size_t)N * H);
         vec_zero(a->d_ln, Nd);
         matmul_backward(a->d_ln, bg->fc1_w, bg->fc1_b, a->d_hidden, ba->ln2_out, bw->fc1_w, N, d, H);
         layernorm_backward(a->d_x, bg->ln2_w, bg->ln2_b, a->d_ln, ba->x_mid, bw->ln2_w,

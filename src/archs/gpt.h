@@ -25,6 +25,12 @@
 
 #define MAX_LAYERS 64
 
+/* The two block variants a rustgpt model can have:
+ *   GPT_RUSTGPT  fc2(relu(fc1(x))), head with a bias   (DESIGN.md §2, the default)
+ *   GPT_GPT2     fc2(gelu(fc1(x))), head without bias  (GPT-2's block: what
+ *                llama.cpp's gpt2 architecture computes, so it exports to GGUF) */
+enum { GPT_RUSTGPT = 0, GPT_GPT2 = 1 };
+
 typedef struct {
     int vocab_size;   /* V: tokens, specials included            */
     int d_model;      /* d: width of the residual stream          */
@@ -32,7 +38,12 @@ typedef struct {
     int d_hidden;     /* H: feed-forward hidden width             */
     int n_layers;     /* L: transformer blocks                    */
     int seq_len;      /* T: longest context, positions 0..T-1     */
+    int variant;      /* GPT_RUSTGPT or GPT_GPT2                  */
 } ModelConfig;
+
+/* "rustgpt" or "gpt2", as model files name a variant; and back (-1: unknown). */
+const char *model_variant_name(int variant);
+int model_variant_parse(const char *name);
 
 /* The defaults of DESIGN.md §1 (vocab_size left 0: it comes from the data). */
 ModelConfig config_default(void);
@@ -102,8 +113,8 @@ typedef struct {
     float *att_out;                          /* [N,d] heads side by side     */
     float *x_mid;                            /* [N,d] x after attention      */
     float *ln2_out, *ln2_mean, *ln2_rstd;    /* [N,d], [N], [N]              */
-    float *fc1_out;                          /* [N,H] before ReLU            */
-    float *relu_out;                         /* [N,H]                        */
+    float *fc1_out;                          /* [N,H] before ReLU (GELU)     */
+    float *relu_out;                         /* [N,H] after it               */
     float *x_out;                            /* [N,d] block output           */
 } BlockActivations;
 

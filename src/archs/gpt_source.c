@@ -19,6 +19,7 @@ static const char *const config_keys[6] = {
 rg_status gpt_config_from_source(ModelConfig *c, const rg_source *src)
 {
     int *fields[6] = { &c->vocab_size, &c->d_model, &c->n_heads, &c->d_hidden, &c->n_layers, &c->seq_len };
+    c->variant = GPT_RUSTGPT;
     for (int i = 0; i < 6; i++) {
         int64_t v;
         rg_status st = rg_source_int(src, config_keys[i], &v);
@@ -27,6 +28,10 @@ rg_status gpt_config_from_source(ModelConfig *c, const rg_source *src)
             return fail_status(RG_ERR_FORMAT, "%s is %lld, outside 1..2^30", config_keys[i], (long long)v);
         *fields[i] = (int)v;
     }
+    const char *variant;                 /* absent: rustgpt's own block */
+    if (rg_source_string(src, "gpt.variant", &variant, NULL) == RG_OK &&
+        (c->variant = model_variant_parse(variant)) < 0)
+        return fail_status(RG_ERR_FORMAT, "gpt.variant \"%s\" is neither \"rustgpt\" nor \"gpt2\"", variant);
     if (config_validate(c) != 0) return RG_ERR_FORMAT;
     return RG_OK;
 }
@@ -106,6 +111,9 @@ rg_status gpt_model_to_source(const Model *m, rg_source *dst)
     const int values[6] = { c->vocab_size, c->d_model, c->n_heads, c->d_hidden, c->n_layers, c->seq_len };
     rg_status st = rg_source_set_string(dst, "general.architecture", GPT_ARCH_NAME, strlen(GPT_ARCH_NAME));
     for (int i = 0; i < 6 && st == RG_OK; i++) st = rg_source_set_int(dst, config_keys[i], values[i]);
+    if (st == RG_OK && c->variant != GPT_RUSTGPT)
+        st = rg_source_set_string(dst, "gpt.variant", model_variant_name(c->variant),
+                                  strlen(model_variant_name(c->variant)));
     int n = model_tensor_count(c);
     for (int i = 0; i < n && st == RG_OK; i++) {
         TensorInfo info = model_tensor_info(c, i);

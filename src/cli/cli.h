@@ -27,6 +27,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
@@ -46,7 +47,7 @@ int cli_load_plugins(int *argc, char **argv);
 
 /* Each command's own help (`rustgpt CMD --help`), defined in its file. */
 extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
-    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[], quantize_help[],
+    info_help[], convert_help[], export_help[], bench_help[], explain_help[], plugins_help[], quantize_help[],
     tokenizer_help[], embed_help[], index_help[], search_help[], embed_eval_help[],
     serve_help[], flow_help[];
 

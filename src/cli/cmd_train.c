@@ -45,6 +45,7 @@ const char train_help[] =
     "                         trains on the data (plugins too, with --plugin); or a file\n"
     "model:\n"
     "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
+    "  --arch gpt|gpt2 (gpt)  gpt2: GELU and no head bias, as GPT-2 (exports to GGUF)\n"
     "optimisation:\n"
     "  --epochs N (100)       passes over each stage; 0 saves the untrained model, with a warning\n"
     "  --batch N (8)          examples per Adam step\n"
@@ -153,6 +154,12 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--epochs") == 0) return parse_int(arg, v, 0, 1000000, &c->epochs);
     if (strcmp(arg, "--batch") == 0) return parse_int(arg, v, 1, MAX_BATCH, &c->batch);
     if (strcmp(arg, "--threads") == 0) return parse_int(arg, v, 1, 1024, &a->threads);
+    if (strcmp(arg, "--arch") == 0) {
+        if (strcmp(v, "gpt") == 0) a->config.variant = GPT_RUSTGPT;
+        else if (strcmp(v, "gpt2") == 0) a->config.variant = GPT_GPT2;
+        else return usage_error("--arch is gpt or gpt2, not '%s'", v);
+        return 0;
+    }
     if (strcmp(arg, "--data-shards") == 0) return parse_int(arg, v, 1, MAX_BATCH, &c->data_shards);
     if (strcmp(arg, "--warmup") == 0) return parse_int(arg, v, 0, 1 << 30, &c->warmup);
     if (strcmp(arg, "--lr") == 0) return parse_float(arg, v, 1e-9, 10.0, &a->lr);
@@ -188,7 +195,7 @@ static int takes_value(const char *arg)
         "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
         "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
         "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
-        "--checkpoint-every", "--stop-after", "--data-shards", "--tokenizer",
+        "--checkpoint-every", "--stop-after", "--data-shards", "--tokenizer", "--arch",
     };
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (strcmp(arg, with_value[i]) == 0) return 1;

@@ -25,6 +25,7 @@ static const char usage_text[] =
     "  rustgpt tokenizer convert NAME|FILE tok.json\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
+    "  rustgpt export   [--format gguf] MODEL OUT.gguf\n"
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
     "  rustgpt bench    [options] | quant [--rows N --cols N] | embed | flow [--seconds S]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
@@ -67,7 +68,7 @@ static const struct {
 } commands[] = {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
-    { "convert", cmd_convert },   { "bench", cmd_bench },
+    { "convert", cmd_convert },   { "export", cmd_export },   { "bench", cmd_bench },
     { "explain", cmd_explain }, { "plugins", cmd_plugins }, { "embed", cmd_embed },
     { "index", cmd_index }, { "search", cmd_search }, { "embed-eval", cmd_embed_eval },
     { "quantize", cmd_quantize }, { "serve", cmd_serve }, { "flow", cmd_flow },
@@ -80,7 +81,7 @@ static const struct {
 } command_help[] = {
     { "train", train_help },       { "chat", chat_help },       { "generate", generate_help },
     { "eval", eval_help },         { "tokenize", tokenize_help }, { "info", info_help },
-    { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
+    { "convert", convert_help },   { "export", export_help },   { "bench", bench_help },     { "explain", explain_help },
     { "plugins", plugins_help }, { "quantize", quantize_help },
     { "tokenizer", tokenizer_help }, { "embed", embed_help }, { "index", index_help },
     { "search", search_help }, { "embed-eval", embed_eval_help }, { "serve", serve_help },

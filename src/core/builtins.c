@@ -22,6 +22,7 @@ extern const rg_arch_vtable bert_arch_vtable;
 extern const rg_format_vtable gguf_format;
 extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;   /* archs/llama.c, gpt2.c */
 extern const rg_tokenizer_vtable spm_tokenizer;                  /* tokenizers/spm.c */
+extern const rg_format_vtable rg_hf_gpt2_format;
 
 /* ---- the tables (one line each) ---- */
 
@@ -46,6 +47,7 @@ const rg_format_vtable *const builtin_formats[] = {
     &rg_bin_format,
     &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
     &rg_json_format,
+    &rg_hf_gpt2_format,          /* a checkpoint directory */
     &gguf_format,
     NULL
 };

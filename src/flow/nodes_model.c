@@ -27,7 +27,6 @@
 /* rg_embed comes with the embeddings work (branch `embed`); until the
  * public function is in every build it is referenced weakly, and an embed
  * node says so instead of the link failing. */
-#pragma weak rg_embed
 
 /* ---- the model cache -------------------------------------------------------- */
 
@@ -330,7 +329,6 @@ rg_status flow_embed_texts(ModelCache *cache, const char *path, const char *cons
 {
     rg_model *model;
     *vectors = NULL;
-    if (!rg_embed) return rg_flow_set_error(RG_ERR_UNSUPPORTED, "rg_embed is not in this build");
     rg_status st = model_cache_get(cache, path, &model);
     if (st != RG_OK) return st;
     rg_model_info info;

@@ -11,7 +11,8 @@
  *   4        4          format version, uint32 (1)
  *   8        4          flags, uint32: bit 0 = an optimizer section follows
  *                       the weights; bit 1 = a tokenizer section follows the
- *                       vocabulary; every other bit must be 0
+ *                       vocabulary; bit 2 = the GPT_GPT2 variant (GELU, no
+ *                       head bias: archs/gpt.h); every other bit must be 0
  *   12       24         config, six uint32: vocab_size, d_model, n_heads,
  *                       d_hidden, n_layers, seq_len
  *   36       ...        vocabulary: vocab_size entries in id order, each a
@@ -64,6 +65,7 @@ enum {
     BIN_OPTIMIZER_HEAD_BYTES = 24,   /* step, stage, epoch, rng_state      */
     BIN_FLAG_OPTIMIZER = 1,
     BIN_FLAG_TOKENIZER = 2,
+    BIN_FLAG_GPT2 = 4,
 };
 
 static const char bin_magic[4] = { 'R', 'G', 'P', 'T' };
@@ -166,9 +168,10 @@ static int parse_layout(Source *s, BinLayout *lay)
     if (lay->version != MODELFILE_VERSION)
         return fail("%s: unsupported format version %u", s->name, (unsigned)lay->version);
     lay->flags = get_u32(header + 8);
-    if (lay->flags & ~(uint32_t)(BIN_FLAG_OPTIMIZER | BIN_FLAG_TOKENIZER))
+    if (lay->flags & ~(uint32_t)(BIN_FLAG_OPTIMIZER | BIN_FLAG_TOKENIZER | BIN_FLAG_GPT2))
         return fail("%s: unknown flags 0x%x in the header", s->name, (unsigned)lay->flags);
     if (parse_config(header + 12, &lay->config, s->name) != 0) return -1;
+    if (lay->flags & BIN_FLAG_GPT2) lay->config.variant = GPT_GPT2;
 
     lay->vocab_offset = s->pos;
     for (int i = 0; i < lay->config.vocab_size; i++) {
@@ -416,7 +419,8 @@ int bin_write(const Model *m, const OptimizerState *opt, FILE *fp, const char *p
     unsigned char header[BIN_HEADER_BYTES];
     memcpy(header, bin_magic, 4);
     put_u32(header + 4, MODELFILE_VERSION);
-    put_u32(header + 8, (opt ? BIN_FLAG_OPTIMIZER : 0) | (m->tokenizer ? BIN_FLAG_TOKENIZER : 0));
+    put_u32(header + 8, (opt ? BIN_FLAG_OPTIMIZER : 0) | (m->tokenizer ? BIN_FLAG_TOKENIZER : 0) |
+                            (c->variant == GPT_GPT2 ? BIN_FLAG_GPT2 : 0));
     const int fields[6] = { c->vocab_size, c->d_model, c->n_heads,
                             c->d_hidden, c->n_layers, c->seq_len };
     for (int i = 0; i < 6; i++) put_u32(header + 12 + 4 * i, (uint32_t)fields[i]);

@@ -11,6 +11,7 @@
  * integer arrays int32 (tokenizer.ggml.token_type); floats float32.
  */
 #include "formats/gguf.h"
+#include "formats/gguf_export.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -196,7 +197,7 @@ static int put_key(gguf_writer *w, const rg_source *src, const char *key, rg_val
     return fail("key %s: unknown value type", key);
 }
 
-static rg_status save(const rg_source *src, const char *path)
+static rg_status save_source(const rg_source *src, const char *path)
 {
     gguf_writer *w = gguf_writer_new();
     if (!w) return RG_ERR_NOMEM;
@@ -213,6 +214,16 @@ static rg_status save(const rg_source *src, const char *path)
     if (rc == 0) rc = gguf_writer_write(w, path);
     gguf_writer_free(w);
     return rc == 0 ? RG_OK : RG_ERR_IO;   /* the message says what failed */
+}
+
+/* A rustgpt model is first mapped onto llama.cpp's gpt2 (gguf_export.c). */
+static rg_status save(const rg_source *src, const char *path)
+{
+    rg_source *mapped = NULL;
+    rg_status st = gguf_export_source(src, &mapped);
+    if (st == RG_OK) st = save_source(mapped ? mapped : src, path);
+    rg_source_free(mapped);
+    return st;
 }
 
 const rg_format_vtable gguf_format = {

@@ -111,6 +111,7 @@ int json_write(const Model *m, FILE *fp, const char *path)
             MODELFILE_VERSION);
     for (int i = 0; i < 6; i++)
         fprintf(fp, "%s\"%s\": %d", i ? ", " : "", config_fields[i], values[i]);
+    if (c->variant != GPT_RUSTGPT) fprintf(fp, ", \"variant\": \"%s\"", model_variant_name(c->variant));
     fputs("},\n  \"vocab\": [", fp);
     size_t line = 0;
     for (int i = 0; i < m->vocab.size; i++) {
@@ -184,6 +185,9 @@ static int read_header(const cJSON *root, ModelConfig *c, const char *name)
     }
     *c = (ModelConfig){ .vocab_size = values[0], .d_model = values[1], .n_heads = values[2],
                         .d_hidden = values[3], .n_layers = values[4], .seq_len = values[5] };
+    const cJSON *variant = cJSON_GetObjectItemCaseSensitive(config, "variant");
+    if (variant && (!cJSON_IsString(variant) || (c->variant = model_variant_parse(variant->valuestring)) < 0))
+        return fail("%s: config.variant must be \"rustgpt\" or \"gpt2\"", name);
     if (config_validate(c) != 0) return fail_in_file(name);
     return 0;
 }

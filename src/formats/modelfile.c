@@ -236,6 +236,7 @@ void summary_print(const ModelFileSummary *s, const char *path, FILE *out)
     fprintf(out, "d_hidden: %d\n", c->d_hidden);
     fprintf(out, "n_layers: %d\n", c->n_layers);
     fprintf(out, "seq_len: %d\n", c->seq_len);
+    if (c->variant != GPT_RUSTGPT) fprintf(out, "variant: %s\n", model_variant_name(c->variant));
     fprintf(out, "vocabulary: %d words\n", s->vocab_words);
     fprintf(out, "parameters: %s\n", with_commas(params, s->n_params));
     fprintf(out, "file size: %s bytes\n", with_commas(bytes, s->file_size));

@@ -58,6 +58,8 @@ static char *build_header(const Model *m)
         snprintf(number, sizeof number, "%d", values[i]);
         if (!cJSON_AddStringToObject(meta, config_fields[i], number)) goto done;
     }
+    if (c->variant != GPT_RUSTGPT && !cJSON_AddStringToObject(meta, "variant", model_variant_name(c->variant)))
+        goto done;
     if (!cJSON_AddStringToObject(meta, "vocab", vocab_text)) goto done;
     for (int i = 0; i < model_tensor_count(c); i++) {
         TensorInfo t = model_tensor_info(c, i);
@@ -152,6 +154,9 @@ static int read_metadata(Header *h, const char *name)
     h->config = (ModelConfig){ .vocab_size = values[0], .d_model = values[1],
                                .n_heads = values[2], .d_hidden = values[3],
                                .n_layers = values[4], .seq_len = values[5] };
+    const cJSON *variant = cJSON_GetObjectItemCaseSensitive(meta, "variant");
+    if (variant && (!cJSON_IsString(variant) || (h->config.variant = model_variant_parse(variant->valuestring)) < 0))
+        return fail("%s: __metadata__ \"variant\" must be \"rustgpt\" or \"gpt2\"", name);
     if (config_validate(&h->config) != 0) return fail_in_file(name);
     const char *vocab_text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "vocab"));
     if (!vocab_text) return fail("%s: __metadata__ has no \"vocab\" string", name);

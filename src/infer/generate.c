@@ -93,7 +93,8 @@ static void forward_row(Generator *g, int token, int pos)
         vec_add(g->x, g->branch, d);
         layernorm_forward(g->ln, &mean, &rstd, g->x, bw->ln2_w, bw->ln2_b, 1, d);
         matmul_forward(g->hidden, g->ln, bw->fc1_w, bw->fc1_b, 1, d, H);
-        relu_forward(g->hidden, g->hidden, H);
+        if (c->variant == GPT_GPT2) gelu_forward(g->hidden, g->hidden, H);
+        else relu_forward(g->hidden, g->hidden, H);
         matmul_forward(g->branch, g->hidden, bw->fc2_w, bw->fc2_b, 1, H, d);
         vec_add(g->x, g->branch, d);
     }

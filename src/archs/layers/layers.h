@@ -43,6 +43,9 @@ void attention_decode_row(float *out, float *scratch, const float *q, const floa
 /* ffn.c — the nonlinearity between fc1 and fc2 */
 void relu_forward(float *out, const float *inp, size_t n);
 void relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+/* gelu.c — GPT-2's nonlinearity, the tanh approximation */
+void gelu_forward(float *out, const float *inp, size_t n);
+void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 
 /* head.c — softmax and cross-entropy over logits [N,V] */
 float crossentropy_forward(float *probs, const float *logits, const int *targets,

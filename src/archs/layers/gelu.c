@@ -1,0 +1,43 @@
+/*
+ * layers/gelu.c — GPT-2's feed-forward nonlinearity, for the GPT_GPT2
+ * variant (archs/gpt.h): fc2(gelu(fc1(x))) instead of fc2(relu(fc1(x))).
+ *
+ * GELU weighs x by the probability that a standard normal is below it,
+ * x·Φ(x); GPT-2 (and llama.cpp's gpt2, and PyTorch's approximate="tanh")
+ * uses the tanh approximation
+ *
+ *   gelu(x) = ½ x (1 + tanh u),   u = √(2/π) (x + 0.044715 x³)
+ *
+ * and its derivative, by the product and chain rules (tanh' = 1 − tanh²):
+ *
+ *   gelu'(x) = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π) (1 + 3·0.044715 x²)
+ *
+ * Unlike ReLU it lets a little gradient through for negative inputs, and it
+ * is smooth at 0. Elementwise, so no threads: it is a small part of a step.
+ */
+#include "archs/layers/layers.h"
+
+#include <math.h>
+
+static const float SQRT_2_OVER_PI = 0.7978845608028654f, GELU_A = 0.044715f;
+
+/* out = gelu(inp), elementwise over n values (out may be inp) */
+void gelu_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(SQRT_2_OVER_PI * (x + GELU_A * x * x * x)));
+    }
+}
+
+/* dinp = dout · gelu'(inp). Like relu_backward it assigns rather than adds,
+ * so that it can work in place (dinp == dout). */
+void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i], t = tanhf(SQRT_2_OVER_PI * (x + GELU_A * x * x * x));
+        float slope = 0.5f * (1.0f + t) +
+                      0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_A * x * x);
+        dinp[i] = dout[i] * slope;
+    }
+}
