@@ -24,10 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* rg_embed comes with the embeddings work (branch `embed`); until the
- * public function is in every build it is referenced weakly, and an embed
- * node says so instead of the link failing. */
-
 /* ---- the model cache -------------------------------------------------------- */
 
 struct ModelCache {
