@@ -32,6 +32,7 @@
  * F32 tensors are used in place.
  */
 #include "archs/bert.h"
+#include "archs/layers/layers.h"
 #include "archs/tensor_f32.h"
 #include "core/tensor.h"
 #include "core/util.h"
@@ -329,17 +330,6 @@ static void layernorm(float *out, const float *inp, const float *w, const float 
     }
 }
 
-/* gelu(x) ≈ 0.5 x (1 + tanh( sqrt(2/π) (x + 0.044715 x³) )), in place. */
-static void gelu(float *x, size_t n)
-{
-    const float c = 0.79788456080286535588f;
-    #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (n >= 65536)
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        x[i] = 0.5f * v * (1.0f + tanhf(c * v * (1.0f + 0.044715f * v * v)));
-    }
-}
-
 /* Bidirectional attention inside each text. qkv [R, 3d] (q | k | v per
  * row), out [R, d]; text s owns rows starts[s] .. starts[s] + lens[s]. For
  * each text, head and query row i:
@@ -431,7 +421,7 @@ static rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int
         vec_add(c->tmp, x, (size_t)R * d);
         layernorm(x, c->tmp, L->ln_attn_w, L->ln_attn_b, R, d, m->eps);
         matmul_forward(c->ff, x, L->up_w, L->up_b, (int)R, d, H);
-        gelu(c->ff, (size_t)R * H);
+        gelu_forward(c->ff, c->ff, (size_t)R * H);   /* layers/gelu.c */
         matmul_forward(c->tmp, c->ff, L->down_w, L->down_b, (int)R, H, d);
         vec_add(c->tmp, x, (size_t)R * d);
         layernorm(l == m->n_layers - 1 ? out : x, c->tmp, L->ln_out_w, L->ln_out_b, R, d, m->eps);

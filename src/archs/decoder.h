@@ -127,8 +127,6 @@ void rope_apply(float *v, int32_t n_rot, int neox, int32_t pos, float base, floa
                 const float *freq_factors);
 /* x[n] = silu(x) * y = x / (1 + e^-x) * y */
 void swiglu(float *x, const float *y, int64_t n);
-/* x[n] = gelu(x), tanh approximation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) */
-void gelu_tanh(float *x, int64_t n);
 
 /* The architectures (llama.c, gpt2.c), for the registry. */
 extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;

@@ -68,23 +68,3 @@ void swiglu(float *x, const float *y, int64_t n)
     for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i])) * y[i];
 }
 
-/* GELU, tanh approximation (Hendrycks & Gimpel 2016), evaluated as ggml's
- * CPU backend does: inputs at or below -10 give 0, at or above 10 give x,
- * and in between the input is rounded to half precision, the formula is
- * applied and the result is rounded to half precision again (ggml reads a
- * precomputed table of all 65,536 halves). */
-void gelu_tanh(float *x, int64_t n)
-{
-    const float sqrt_2_over_pi = 0.79788456080286535587989211986876f;
-    const float coef_a = 0.044715f;
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i];
-        if (v <= -10.0f) {
-            x[i] = 0.0f;
-        } else if (v < 10.0f) {
-            v = quant_f16_to_f32(quant_f32_to_f16(v));
-            float g = 0.5f * v * (1.0f + tanhf(sqrt_2_over_pi * v * (1.0f + coef_a * v * v)));
-            x[i] = quant_f16_to_f32(quant_f32_to_f16(g));
-        }
-    }
-}

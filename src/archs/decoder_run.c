@@ -25,6 +25,7 @@
  * reads each token's own sequence's cache up to its own position.
  */
 #include "archs/decoder.h"
+#include "archs/layers/layers.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -358,8 +359,7 @@ static void block(decoder_ctx *c, const decoder_layer *L, int32_t layer, int32_t
     norm_rows(m, c->h, c->x, n, L->ffn_norm_w, L->ffn_norm_b);
     if (m->variant == DECODER_GPT2) {
         linear(&L->up, c->h, n, c->ff_a, &c->lin);
-        #pragma omp parallel for num_threads(kernel_threads()) if (n >= 8)
-        for (int32_t i = 0; i < n; i++) gelu_tanh(c->ff_a + i * ff, (int64_t)ff);
+        gelu_forward(c->ff_a, c->ff_a, (size_t)n * (size_t)ff);   /* layers/gelu.c */
     } else {
         linear(&L->gate, c->h, n, c->ff_a, &c->lin);
         linear(&L->up, c->h, n, c->ff_b, &c->lin);

@@ -46,6 +46,9 @@ const char train_help[] =
     "model:\n"
     "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
     "  --arch gpt|gpt2 (gpt)  gpt2: GELU and no head bias, as GPT-2 (exports to GGUF)\n"
+    "  --init PATH            fine-tune: start from this model (a GPT-2 directory as Hugging\n"
+    "                         Face publishes it, a gpt2 GGUF file, a rustgpt model); its sizes\n"
+    "                         and tokenizer replace the model options\n"
     "optimisation:\n"
     "  --epochs N (100)       passes over each stage; 0 saves the untrained model, with a warning\n"
     "  --batch N (8)          examples per Adam step\n"
@@ -85,6 +88,7 @@ typedef struct {
     float lr;                  /* < 0: each stage's default */
     unsigned long long seed;
     const char *resume;
+    const char *init;          /* --init: start from this model's weights */
     char checkpoint_path[4200];
     const char *log_path;
     FILE *log_file;
@@ -170,6 +174,7 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--out") == 0) { a->run.out = v; a->out_is_default = 0; return 0; }
     if (strcmp(arg, "--val") == 0) { a->val_file = v; return 0; }
     if (strcmp(arg, "--resume") == 0) { a->resume = v; return 0; }
+    if (strcmp(arg, "--init") == 0) { a->init = v; return 0; }
     if (strcmp(arg, "--checkpoint") == 0) { a->run.checkpoint = v; return 0; }
     if (strcmp(arg, "--log") == 0) { a->log_path = v; return 0; }
     if (strcmp(arg, "--tokenizer") == 0) { a->tokenizer = v; return 0; }
@@ -195,7 +200,7 @@ static int takes_value(const char *arg)
         "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
         "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
         "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
-        "--checkpoint-every", "--stop-after", "--data-shards", "--tokenizer", "--arch",
+        "--checkpoint-every", "--stop-after", "--data-shards", "--tokenizer", "--arch", "--init",
     };
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (strcmp(arg, with_value[i]) == 0) return 1;
@@ -435,6 +440,7 @@ static int check_fits_in_memory(const ModelConfig *c)
 static int prepare_model(TrainArgs *a, Model *m, OptimizerState *opt)
 {
     if (a->resume) return checkpoint_load(m, opt, a->resume);
+    if (a->init) return model_init_from(m, a->init);
     if (a->tokenizer && strcmp(a->tokenizer, "word") != 0) {
         rg_tokenizer *tok;
         if (make_tokenizer(a, &tok) != 0) return -1;

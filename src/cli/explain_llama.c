@@ -7,6 +7,7 @@
  */
 #include "cli/explain.h"
 #include "archs/decoder.h"
+#include "archs/layers/layers.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -89,7 +90,7 @@ void show_swiglu(Explain *e)
     memcpy(silu, gate, sizeof silu);
     swiglu(silu, up, 6);
     memcpy(gelu, gate, sizeof gelu);
-    gelu_tanh(gelu, 6);
+    gelu_forward(gelu, gelu, 6);
     print_row("x", gate, 6);
     print_row("silu(x)", silu, 6);
     print_row("gelu(x) (gpt2)", gelu, 6);

@@ -236,6 +236,8 @@ int hf_bpe_tokenizer_to_source(const char *dir, rg_source *src)
              rg_source_set_string_array(src, "tokenizer.ggml.tokens", tokens, NULL, (uint64_t)n_tokens) != RG_OK ||
              rg_source_set_int_array(src, "tokenizer.ggml.token_type", types, (uint64_t)n_tokens) != RG_OK ||
              rg_source_set_string_array(src, "tokenizer.ggml.merges", merges, NULL, n_merges) != RG_OK ? -1 : 0;
+    /* GPT-2 starts a text with no BOS token (llama.cpp reads this key). */
+    if (rc == 0) rc = rg_source_set_bool(src, "tokenizer.ggml.add_bos_token", 0) != RG_OK ? -1 : 0;
     if (rc == 0 && eos >= 0)
         rc = rg_source_set_int(src, "tokenizer.ggml.bos_token_id", eos) != RG_OK ||
              rg_source_set_int(src, "tokenizer.ggml.eos_token_id", eos) != RG_OK ? -1 : 0;

@@ -46,6 +46,11 @@ void tokenized_set_free(TokenizedSet *set);
  * rg_tokenizer_load knows. Returns 0, or -1 after fail(). */
 int tokenizer_for_training(const char *spec, const char *const *texts, size_t n, rg_tokenizer **out);
 
+/* `train --init PATH`: m = the model at PATH (a rustgpt model file, a GGUF
+ * gpt2 file or a Hugging Face GPT-2 directory) as a trainable model with its
+ * tokenizer (train/init.c). Returns 0, or -1 after fail(). */
+int model_init_from(Model *m, const char *path);
+
 /* Move a deterministic random fraction of ds's texts (chosen by seed) into
  * val, keeping the rest in ds in their original order. At least one text
  * stays for training; fraction 0 moves nothing. */

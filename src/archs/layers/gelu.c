@@ -13,9 +13,14 @@
  *   gelu'(x) = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π) (1 + 3·0.044715 x²)
  *
  * Unlike ReLU it lets a little gradient through for negative inputs, and it
- * is smooth at 0. Elementwise, so no threads: it is a small part of a step.
+ * is smooth at 0. This one function serves the trainable GPT-2 variant,
+ * the GGUF gpt2 decoder and bert: float math, no table (llama.cpp reads a
+ * table of GELU at every half-precision input; the difference is within
+ * the tolerances its comparisons state). Large inputs are split across
+ * threads, as relu_forward does.
  */
 #include "archs/layers/layers.h"
+#include "core/kernels/kernels.h"
 
 #include <math.h>
 
@@ -24,6 +29,7 @@ static const float SQRT_2_OVER_PI = 0.7978845608028654f, GELU_A = 0.044715f;
 /* out = gelu(inp), elementwise over n values (out may be inp) */
 void gelu_forward(float *out, const float *inp, size_t n)
 {
+    #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         out[i] = 0.5f * x * (1.0f + tanhf(SQRT_2_OVER_PI * (x + GELU_A * x * x * x)));
