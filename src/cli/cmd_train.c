@@ -39,7 +39,6 @@ const char train_help[] =
     "  --val FILE             validation data for every stage\n"
     "  --val-split F          hold out this fraction (default 0.05 of stages with 1000+ examples)\n"
     "  --mask-prompt          learn only the answers of prompt/response examples\n"
-    "  --lowercase            lowercase the data, and chat input later (stored in the model)\n"
     "model:\n"
     "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
     "optimisation:\n"
@@ -85,7 +84,6 @@ typedef struct {
     FILE *log_file;
     int out_is_default;        /* no --out: its directory is created if missing */
     int make_dir;              /* --mkdir */
-    int lowercase;             /* --lowercase */
     int replacing;             /* --out exists already */
 } TrainArgs;
 
@@ -249,8 +247,6 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
             a->run.common.mask_prompt = 1;
         } else if (strcmp(arg, "--mkdir") == 0) {
             a->make_dir = 1;
-        } else if (strcmp(arg, "--lowercase") == 0) {
-            a->lowercase = 1;
         } else if (!takes_value(arg)) {
             return unknown_argument("train", arg);
         } else if (!(v = option_value(argc, argv, &i))) {
