@@ -40,7 +40,6 @@ const char train_help[] =
     "  --val FILE             validation data for every stage\n"
     "  --val-split F          hold out this fraction (default 0.05 of stages with 1000+ examples)\n"
     "  --mask-prompt          learn only the answers of prompt/response examples\n"
-    "  --lowercase            lowercase the data, and chat input later (stored in the model)\n"
     "  --tokenizer SPEC       word (default); NAME[:OPTIONS] of a registered tokenizer that\n"
     "                         trains on the data (plugins too, with --plugin); or a file\n"
     "model:\n"
@@ -94,7 +93,6 @@ typedef struct {
     FILE *log_file;
     int out_is_default;        /* no --out: its directory is created if missing */
     int make_dir;              /* --mkdir */
-    int lowercase;             /* --lowercase */
     const char *tokenizer;     /* --tokenizer: NULL or "word" for the word tokenizer */
     int replacing;             /* --out exists already */
 } TrainArgs;
@@ -268,8 +266,6 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
             a->run.common.mask_prompt = 1;
         } else if (strcmp(arg, "--mkdir") == 0) {
             a->make_dir = 1;
-        } else if (strcmp(arg, "--lowercase") == 0) {
-            a->lowercase = 1;
         } else if (!takes_value(arg)) {
             return unknown_argument("train", arg);
         } else if (!(v = option_value(argc, argv, &i))) {
