@@ -5,6 +5,7 @@
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (in build-asan/)
 #   make valgrind        a short train + chat run under valgrind memcheck
 #   make bench           the speed table of `rustgpt bench`
+#   make bench-embed     embedding speed beside llama.cpp (tests/embed/bench_embed.sh)
 #   make bench-serve     the server's requests/s, tokens/s and TTFT at 1/4/16 streams
 #   make load-serve      60 s of autocannon on the server: failures, memory, descriptors
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
@@ -23,12 +24,13 @@ CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
 LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lmicrohttpd -lm -ldl -lpthread
+LDLIBS   += -lcjson -lcsv -lpcre2-8 -lutf8proc -lmicrohttpd -lm -ldl -lpthread
 # Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
 # program that loads them: export its symbols.
 LDFLAGS  += -rdynamic
 OMP      ?= 1
 SANITIZE ?= 0
+MPI      ?= 0
 BUILD    ?= build
 
 ifeq ($(OMP),1)
@@ -37,6 +39,15 @@ ifeq ($(OMP),1)
 else
   CFLAGS   += -fopenmp-simd            # keep the `omp simd` loops vectorised
   WARNINGS += -Wno-unknown-pragmas     # the serial build ignores the other omp pragmas
+endif
+
+# Data-parallel training under mpirun (docs/21-data-parallel.md): Open MPI's
+# compiler wrapper, into build-mpi/, and ./rustgpt is that build until the
+# next plain `make`.
+ifeq ($(MPI),1)
+  CC        = mpicc
+  BUILD     = build-mpi
+  CPPFLAGS += -DRUSTGPT_MPI
 endif
 
 ifeq ($(SANITIZE),1)
@@ -61,10 +72,11 @@ HEADERS  := $(shell find src include -name '*.h' 2>/dev/null)
 LIB_SRC  := $(filter-out src/cli/%, $(ALL_SRC))
 CLI_SRC  := $(filter-out src/cli/main.c, $(filter src/cli/%, $(ALL_SRC)))
 ifneq ($(ARCH),x86_64)
-  LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c, $(LIB_SRC))
+  LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c \
+                          src/core/kernels/quant_avx2.c src/core/kernels/quant_avx512.c, $(LIB_SRC))
 endif
 ifneq ($(ARCH),aarch64)
-  LIB_SRC := $(filter-out src/core/kernels/neon.c, $(LIB_SRC))
+  LIB_SRC := $(filter-out src/core/kernels/neon.c src/core/kernels/quant_neon.c, $(LIB_SRC))
 endif
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
@@ -75,16 +87,19 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_DIR = build-fuzz
 $(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -mfma
 $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
+$(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
+$(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all test valgrind bench plot fuzz clean interop-deps examples install coverage bench-serve load-serve
+.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
 all: $(BUILD)/rustgpt
 endif
 
+.PHONY: rustgpt
 rustgpt: $(BUILD)/rustgpt
-	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
+	@if [ "$(BUILD)" = build ] || [ "$(BUILD)" = build-mpi ]; then cp $< $@; fi
 
 $(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -102,7 +117,7 @@ $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/librustgpt.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lmicrohttpd -lm -ldl -lpthread
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lpcre2-8 -lutf8proc -lmicrohttpd -lm -ldl -lpthread
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^
@@ -173,6 +188,29 @@ valgrind:
 bench: rustgpt
 	./rustgpt bench
 
+# Data-parallel training: 1 process (1 and 2 threads) against 2 MPI ranks.
+.PHONY: bench-mpi
+bench-mpi: build/rustgpt
+	$(MAKE) MPI=1 build-mpi/rustgpt
+	sh scripts/bench_mpi.sh
+# Embedding speed beside llama.cpp (node-llama-cpp) on a MiniLM-shaped BERT.
+.PHONY: bench-embed
+bench-embed: rustgpt $(INTEROP_STAMP)
+	sh tests/embed/bench_embed.sh ./rustgpt 2
+
+# rustgpt against llama.cpp on a Llama-shaped model of about 100M parameters
+# (d 768, 8 layers, ff 2048, vocabulary 32000) in F16, Q8_0, Q4_0 and Q4_K,
+# generated once into build/bench-gguf/ (random weights: speed only).
+BENCH_GGUF = build/bench-gguf
+BENCH_THREADS ?= $(shell nproc)
+BENCH_MODEL_ARGS = --arch llama --dim 768 --layers 8 --ff 2048 --heads 12 --ctx 2048 --vocab 32000
+$(BENCH_GGUF)/llama100m-%.gguf: tests/gguf/random_models.py
+	@mkdir -p $(BENCH_GGUF)
+	/usr/bin/python3 tests/gguf/random_models.py $@ $(BENCH_MODEL_ARGS) --type $*
+$(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf rustgpt
+	./rustgpt quantize $< $@ Q4_K
+bench-gguf: rustgpt $(INTEROP_STAMP) $(addprefix $(BENCH_GGUF)/llama100m-,F16.gguf Q8_0.gguf Q4_0.gguf Q4_K.gguf)
+	@for t in F16 Q8_0 Q4_0 Q4_K; do ./rustgpt bench --model $(BENCH_GGUF)/llama100m-$$t.gguf --threads $(BENCH_THREADS); done
 # The server under load (docs/19-serving.md): throughput and latency at 1,
 # 4 and 16 streams with the overhead against `rustgpt generate`; and 60 s of
 # autocannon (LOAD_SECONDS) checking failures, memory and descriptors.
@@ -220,7 +258,7 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
-	rm -rf build build-asan build-serial build-fuzz build-coverage rustgpt
+	rm -rf build build-* rustgpt
 
 # ---- stress ------------------------------------------------------------------
 # Big inputs, too big for every `make test`: 100 MB datasets (peak memory and

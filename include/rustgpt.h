@@ -261,7 +261,11 @@ typedef struct {
     int normalize;           /* L2-normalise each vector (default 1)              */
     int truncate;            /* cut texts longer than the context (1) or fail (0) */
     int32_t n_truncated;     /* out: how many texts were cut                      */
+    int32_t batch_size;      /* texts per forward pass (0: 32)                    */
 } rg_embed_options;
+
+/* The defaults: the model's pooling, normalised, truncating, batches of 32. */
+rg_embed_options rg_embed_default(void);
 
 /* Embed texts[n] into out [n, n_embd] (row i for text i). ctx is used for
  * scratch; many threads may embed with one model, each with its own context.

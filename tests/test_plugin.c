@@ -7,6 +7,9 @@
 #include "rustgpt.h"
 #include "rustgpt/plugin.h"
 #include "core/registry.h"
+#include "core/util.h"
+#include "formats/modelfile.h"
+#include "train/train.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -119,10 +122,67 @@ static void test_char_tokenizer(void)
     vt->destroy(state);
 }
 
+/* A GPT with the char tokenizer: saved as .bin (tokenizer section), loaded
+ * by model_load and by rg_model_load, generating, saved again identically. */
+static void test_model_with_plugin_tokenizer(void)
+{
+    const char *texts[] = { "User: héllo Assistant: wörld </s>" };
+    rg_tokenizer *tok;
+    CHECK(tokenizer_for_training("char", texts, 1, &tok) == 0);
+    CHECK(tokenizer_for_training("no-such-tokenizer", texts, 1, &(rg_tokenizer *){ NULL }) == -1);
+    ModelConfig c = { .vocab_size = rg_tokenizer_n_vocab(tok), .d_model = 8, .n_heads = 2, .d_hidden = 16,
+                      .n_layers = 1, .seq_len = 24 };
+    Model m;
+    CHECK(model_create(&m, &c) == 0);
+    m.tokenizer = tok;
+    model_init_weights(&m, 3);
+    char path[] = "/tmp/rustgpt-charmodel-XXXXXX.bin", again[64], json[64];
+    int fd = mkstemps(path, 4);
+    CHECK(fd >= 0);
+    close(fd);
+    snprintf(again, sizeof again, "%s.again.bin", path);
+    snprintf(json, sizeof json, "%s.json", path);
+    CHECK(model_save(&m, path) == 0);
+    CHECK(model_save(&m, json) == -1);
+
+    Model back;
+    CHECK(model_load(&back, path) == 0);
+    CHECK(back.tokenizer && strcmp(rg_tokenizer_kind(back.tokenizer), "char") == 0);
+    CHECK(back.n_params == m.n_params && memcmp(back.params, m.params, m.n_params * sizeof(float)) == 0);
+    model_free(&back);
+
+    rg_model *model;
+    CHECK(rg_model_load(path, NULL, &model) == RG_OK);
+    if (model) {
+        rg_model_info info;
+        rg_model_get_info(model, &info);
+        CHECK(info.n_vocab == c.vocab_size && strcmp(rg_tokenizer_kind(rg_model_tokenizer(model)), "char") == 0);
+        rg_context *ctx;
+        CHECK(rg_context_new(model, NULL, &ctx) == RG_OK);
+        rg_sampling sp = rg_sampling_default();
+        sp.max_tokens = 5;
+        int32_t n = 0;
+        CHECK(rg_generate(ctx, "User: wörld Assistant:", &sp, NULL, 0, NULL, NULL, &n) == RG_OK && n >= 1);
+        rg_context_free(ctx);
+        CHECK(rg_model_save(model, again) == RG_OK);
+        CHECK(rg_model_save(model, json) == RG_ERR_UNSUPPORTED);
+        rg_model_free(model);
+        size_t len_a = 0, len_b = 0;
+        char *a = read_whole_file(path, &len_a), *b = read_whole_file(again, &len_b);
+        CHECK(a && b && len_a == len_b && memcmp(a, b, len_a) == 0);
+        free(a);
+        free(b);
+    }
+    unlink(path);
+    unlink(again);
+    model_free(&m);
+}
+
 int main(void)
 {
     RUN(test_builtins_keep_their_origin);
     RUN(test_refusals);
     RUN(test_char_tokenizer);
+    RUN(test_model_with_plugin_tokenizer);
     TESTS_DONE();
 }

@@ -66,6 +66,11 @@ typedef enum {
 const rg_tensor *rg_source_tensor(const rg_source *src, const char *name);
 int32_t rg_source_n_tensors(const rg_source *src);
 const rg_tensor *rg_source_tensor_at(const rg_source *src, int32_t i);
+/* Every key, in the order it was first set (what a writer walks): the
+ * name of key i < rg_source_n_keys(src), its type in *type (may be NULL);
+ * NULL past the end. */
+int32_t rg_source_n_keys(const rg_source *src);
+const char *rg_source_key_at(const rg_source *src, int32_t i, rg_value_type *type);
 rg_status rg_source_int(const rg_source *src, const char *key, int64_t *out);
 rg_status rg_source_float(const rg_source *src, const char *key, double *out);
 rg_status rg_source_bool(const rg_source *src, const char *key, int *out);
@@ -160,6 +165,13 @@ typedef struct {
     rg_status (*param)(const void *model_state, int32_t i, rg_tensor *out);
     rg_status (*forward_backward)(void *model_state, void *ctx_state, int32_t batch, int32_t seq_len,
                                   const int32_t *ids, const int32_t *targets, float *grads, float *loss);
+    /* Several whole sequences at once, each run alone as by hidden (no
+     * attention across them): sequence s is the next lens[s] entries of
+     * tokens; out gets [Σ lens, n_embd], the sequences' rows in order. Lets
+     * an encoder batch texts of different lengths without padding (rg_embed).
+     * May be NULL: rg_embed then calls hidden once per sequence. */
+    rg_status (*hidden_batch)(const void *model_state, void *ctx_state, int32_t n_seqs,
+                              const int32_t *lens, const int32_t *tokens, float *out);
 } rg_arch_vtable;
 
 /* ---- the file format interface -------------------------------------------- */

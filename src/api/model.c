@@ -13,6 +13,7 @@
 #include "core/registry.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,17 @@ static rg_status model_tokenizer(rg_model *m, const char *path, const rg_model_o
 static rg_status format_for(const char *path, const rg_format_vtable **out)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return fail_status(RG_ERR_IO, "%s: cannot open: no such file", path);
+    if (stat(path, &st) != 0) return fail_status(RG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         *out = registry_format_for(path, NULL, 0);     /* a checkpoint directory, if a format claims it */
-        return *out ? RG_OK : fail_status(RG_ERR_UNSUPPORTED, "%s: no registered format reads this directory", path);
+        return *out ? RG_OK : fail_status(RG_ERR_UNSUPPORTED, "%s: is a directory, not a regular file "
+                                          "(and no registered format reads directories)", path);
     }
+    if (!S_ISREG(st.st_mode))                          /* a FIFO would block fopen */
+        return fail_status(RG_ERR_IO, "%s: %snot a regular file", path,
+                           S_ISFIFO(st.st_mode) ? "is a pipe (FIFO), " : S_ISCHR(st.st_mode) ? "is a character device, " : "");
     FILE *fp = fopen(path, "rb");
-    if (!fp) return fail_status(RG_ERR_IO, "%s: cannot open", path);
+    if (!fp) return fail_status(RG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char head[64];
     size_t n = fread(head, 1, sizeof head, fp);
     fclose(fp);

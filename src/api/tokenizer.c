@@ -28,12 +28,26 @@ rg_status tokenizer_wrap(const rg_tokenizer_vtable *vt, void *state, rg_tokenize
     return RG_OK;
 }
 
+/* GGUF names a tokenizer by the model family that made it known
+ * (tokenizer.ggml.model); the registry by its kind. Other names are
+ * looked up as they are (a plugin may register them). */
+static const char *tokenizer_kind(const char *gguf_name)
+{
+    static const struct { const char *gguf, *kind; } kinds[] = {
+        { "gpt2", "bpe" }, { "llama", "spm" }, { "bert", "wordpiece" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(gguf_name, kinds[i].gguf) == 0 && registry_tokenizer(kinds[i].kind)) return kinds[i].kind;
+    return gguf_name;
+}
+
 rg_status tokenizer_from_source(const rg_source *src, const char *where, rg_tokenizer **out)
 {
     *out = NULL;
     const char *kind;
     rg_status st = rg_source_string(src, "tokenizer.ggml.model", &kind, NULL);
     if (st != RG_OK) return fail_status(RG_ERR_FORMAT, "%s: the model names no tokenizer (tokenizer.ggml.model)", where);
+    kind = tokenizer_kind(kind);
     const rg_tokenizer_vtable *vt = registry_tokenizer(kind);
     if (!vt)
         return fail_status(RG_ERR_NOT_FOUND,
@@ -42,9 +56,10 @@ rg_status tokenizer_from_source(const rg_source *src, const char *where, rg_toke
     if (!vt->from_source)
         return fail_status(RG_ERR_UNSUPPORTED, "%s: the %s tokenizer cannot be read from a model", where, kind);
     void *state = NULL;
+    clear_error();
     if ((st = vt->from_source(src, &state)) != RG_OK) {
         char message[512];
-        snprintf(message, sizeof message, "%s", last_error());
+        snprintf(message, sizeof message, "%s", last_error()[0] ? last_error() : rg_status_name(st));
         return fail_status(st, "%s: its %s tokenizer: %s", where, kind, message);
     }
     return tokenizer_wrap(vt, state, out);
@@ -74,8 +89,12 @@ rg_status rg_tokenizer_load(const char *name_or_path, rg_tokenizer **out)
                                vt->name, vt->train ? " or is trained from data" : "");
     }
     void *state = NULL;
+    clear_error();
     rg_status status = vt->load(name_or_path, &state);
-    if (status != RG_OK) return status;
+    if (status != RG_OK) {
+        if (!last_error()[0]) fail("%s: the %s tokenizer could not load it (%s)", name_or_path, vt->name, rg_status_name(status));
+        return status;
+    }
     return tokenizer_wrap(vt, state, out);
 }
 

@@ -20,6 +20,7 @@
  * Kernel paths (scalar, avx2, avx512, neon) are side by side in columns.
  */
 #include "cli/cli.h"
+#include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "archs/gpt.h"
@@ -364,6 +365,9 @@ static int parse_bench_args(int argc, char **argv, Bench *b)
 
 int cmd_bench(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "embed") == 0) return cmd_bench_embed(argc - 1, argv + 1);
+    if (wants_api_model(argc, argv)) return cmd_bench_api(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "quant") == 0) return bench_quant(argc - 1, argv + 1);
     Bench b;
     memset(&b, 0, sizeof b);
     int rc = parse_bench_args(argc, argv, &b);

@@ -31,6 +31,7 @@
  */
 #include "cli/chat.h"
 #include "cli/cli.h"
+#include "cli/api_cli.h"
 #include "formats/modelfile.h"
 
 #include <signal.h>
@@ -277,6 +278,7 @@ int cmd_chat(int argc, char **argv)
     const char *model_path = DEFAULT_MODEL_PATH, *history = "0";
     SamplingOptions opt = sampling_default();
     int max_history;
+    if (wants_api_model(argc, argv)) return cmd_chat_api(argc, argv);
     for (int i = 1; i < argc; i++) {
         int r = parse_sampling_option(argc, argv, &i, &opt);
         if (r < 0) return EXIT_USAGE;

@@ -24,10 +24,16 @@ int cmd_chat(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_embed_eval(int argc, char **argv);
+int cmd_bench_embed(int argc, char **argv);   /* `rustgpt bench embed` (bench_embed.c) */
 int cmd_serve(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 
@@ -37,11 +43,19 @@ int cli_load_plugins(int *argc, char **argv);
 
 /* Each command's own help (`rustgpt CMD --help`), defined in its file. */
 extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
-    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[], serve_help[];
+    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[], quantize_help[],
+    tokenizer_help[], embed_help[], index_help[], search_help[], embed_eval_help[],
+    serve_help[];
 
 /* The usage error for an argument command does not take: "CMD: unknown
  * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
 int unknown_argument(const char *command, const char *arg);
+int cmd_quantize(int argc, char **argv);
+
+/* `rustgpt info` for a GGUF file (gguf_info.c). Returns 0, or -1 after fail(). */
+int gguf_print_info(const char *path, FILE *out);
+/* `rustgpt bench quant` (bench_quant.c): quant_matvec speed per type. */
+int bench_quant(int argc, char **argv);
 
 /* Record a usage error and return EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

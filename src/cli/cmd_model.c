@@ -1,8 +1,10 @@
 /*
  * cmd_model.c — the commands that use a saved model: generate, eval,
- * tokenize, info and convert.
+ * info and convert (tokenize is cmd_tokenize.c).
  */
 #include "cli/cli.h"
+#include "rustgpt.h"
+#include "cli/api_cli.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
@@ -84,13 +86,6 @@ const char eval_help[] =
     "\n"
     "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
 
-const char tokenize_help[] =
-    "usage: rustgpt tokenize [--model FILE] TEXT\n"
-    "\n"
-    "Prints the token ids of TEXT in the model's vocabulary, then one line per token.\n"
-    "\n"
-    "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
-
 const char info_help[] =
     "usage: rustgpt info FILE\n"
     "\n"
@@ -107,6 +102,10 @@ int cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *prompt = NULL;
     SamplingOptions opt = sampling_default();
+    for (int i = 1; i < argc; i++)   /* token ids in or out: the API path */
+        if (strcmp(argv[i], "--ids") == 0 || strcmp(argv[i], "--prompt-ids") == 0)
+            return cmd_generate_api(argc, argv, &opt);
+    if (wants_api_model(argc, argv)) return cmd_generate_api(argc, argv, &opt);
     for (int i = 1; i < argc; i++) {
         int r = parse_sampling_option(argc, argv, &i, &opt);
         if (r < 0) return EXIT_USAGE;
@@ -201,33 +200,6 @@ int cmd_eval(int argc, char **argv)
     return rc;
 }
 
-int cmd_tokenize(int argc, char **argv)
-{
-    const char *model_path = NULL, *text = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--model") == 0) {
-            if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
-        } else if (is_option(argv[i]) || text) {
-            return unknown_argument("tokenize", argv[i]);
-        } else {
-            text = argv[i];
-        }
-    }
-    if (!text) return usage_error("tokenize needs TEXT");
-    Model m;
-    if (model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0) return EXIT_RUNTIME;
-    int n, *ids = encode_text(&m, text, &n);
-    if (ids) {
-        for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", ids[i]);
-        printf("\n");
-        char piece[256];
-        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], model_piece(&m, ids[i], piece, sizeof piece));
-    }
-    free(ids);
-    model_free(&m);
-    return ids ? EXIT_OK : EXIT_RUNTIME;
-}
-
 int cmd_info(int argc, char **argv)
 {
     if (argc == 2 && is_option(argv[1])) return unknown_argument("info", argv[1]);
@@ -241,6 +213,12 @@ int cmd_info(int argc, char **argv)
         fail("%s: %snot a regular file", argv[1], kind);
         return EXIT_RUNTIME;
     }
+    /* a GGUF file says so in its first four bytes */
+    FILE *fp = fopen(argv[1], "rb");
+    char magic[4] = { 0 };
+    int is_gguf = fp && fread(magic, 1, 4, fp) == 4 && memcmp(magic, "GGUF", 4) == 0;
+    if (fp) fclose(fp);
+    if (is_gguf) return gguf_print_info(argv[1], stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
     return model_file_info(argv[1], stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
@@ -251,9 +229,9 @@ int cmd_convert(int argc, char **argv)
     if (argc != 3) return usage_error("usage: rustgpt convert IN OUT");
     if (model_format_of(argv[2]) == FORMAT_UNKNOWN)
         return usage_error("%s: unknown model format; use .bin, .json or .safetensors", argv[2]);
-    Model m;
-    if (model_load(&m, argv[1]) != 0) return EXIT_RUNTIME;
-    int rc = model_save(&m, argv[2]) == 0 ? EXIT_OK : EXIT_RUNTIME;
-    model_free(&m);
+    rg_model *model;                   /* the public API: any registered format in, any out */
+    if (rg_model_load(argv[1], NULL, &model) != RG_OK) return EXIT_RUNTIME;
+    int rc = rg_model_save(model, argv[2]) == RG_OK ? EXIT_OK : EXIT_RUNTIME;
+    rg_model_free(model);
     return rc;
 }

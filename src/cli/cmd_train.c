@@ -13,6 +13,7 @@
 #include "train/data.h"
 #include "formats/modelfile.h"
 #include "train/train_run.h"
+#include "train/dist.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@ const char train_help[] =
     "  --weight-decay X (0)   decoupled weight decay\n"
     "  --seed N (42)          initial weights and shuffling\n"
     "  --threads N            threads (default: all cores)\n"
+    "  --data-shards N        form batches as an N-rank MPI run does (docs/21-data-parallel.md)\n"
     "output:\n"
     "  --out FILE (" DEFAULT_MODEL_PATH ")  .bin, .json or .safetensors; its directory must exist\n"
     "  --mkdir                create --out's directory when it does not exist\n"
@@ -151,6 +153,7 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--epochs") == 0) return parse_int(arg, v, 0, 1000000, &c->epochs);
     if (strcmp(arg, "--batch") == 0) return parse_int(arg, v, 1, MAX_BATCH, &c->batch);
     if (strcmp(arg, "--threads") == 0) return parse_int(arg, v, 1, 1024, &a->threads);
+    if (strcmp(arg, "--data-shards") == 0) return parse_int(arg, v, 1, MAX_BATCH, &c->data_shards);
     if (strcmp(arg, "--warmup") == 0) return parse_int(arg, v, 0, 1 << 30, &c->warmup);
     if (strcmp(arg, "--lr") == 0) return parse_float(arg, v, 1e-9, 10.0, &a->lr);
     if (strcmp(arg, "--clip") == 0) return parse_float(arg, v, 0.0, 1e9, &c->clip);
@@ -185,7 +188,7 @@ static int takes_value(const char *arg)
         "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
         "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
         "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
-        "--checkpoint-every", "--stop-after", "--tokenizer",
+        "--checkpoint-every", "--stop-after", "--data-shards", "--tokenizer",
     };
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (strcmp(arg, with_value[i]) == 0) return 1;
@@ -299,8 +302,37 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
     if (model_format_of(a->run.checkpoint) != FORMAT_BIN)
         return usage_error("--checkpoint %s: checkpoints are .bin files", a->run.checkpoint);
     if ((rc = check_overwrites(a)) != 0) return rc;
-    if (a->log_path && !(a->log_file = fopen(a->log_path, "w")))
+    if (a->log_path && dist_is_root() && !(a->log_file = fopen(a->log_path, "w")))
         return fail("%s: cannot write the log: %s", a->log_path, strerror(errno)), EXIT_RUNTIME;
+    return 0;
+}
+
+/* Under mpirun (make MPI=1) every rank trains on its own shard of the data
+ * (train/dist.h): each reader keeps every N-th entry, each batch takes
+ * batch/N examples from every rank. --data-shards N makes one process form
+ * exactly those batches, to compare against. Rank 0 alone prints and
+ * writes files. */
+static int setup_shards(TrainArgs *a)
+{
+    int ranks = dist_size();
+    StageOptions *c = &a->run.common;
+    if (ranks > 1) {
+        if (c->data_shards > 1 && c->data_shards != ranks)
+            return usage_error("--data-shards %d differs from the %d ranks of this run", c->data_shards, ranks);
+        c->data_shards = ranks;
+        for (int s = 0; s < a->run.n_stages; s++) dataset_set_shard(&a->data[s].data, (size_t)dist_rank(), (size_t)ranks);
+    }
+    if (ranks > 1 && a->tokenizer && strchr(a->tokenizer, ':'))
+        return usage_error("--tokenizer %s would be learned by each rank from its own share of the data; "
+                           "learn it first (rustgpt tokenizer train ... -o tok.json) and give the file",
+                           a->tokenizer);
+    if (c->data_shards > 1 && c->batch % c->data_shards != 0)
+        return usage_error("--batch %d must be a multiple of the %d data shards", c->batch, c->data_shards);
+    if (!dist_is_root()) {
+        c->quiet = 1;
+        a->run.progress = 0;
+        a->run.log = NULL;
+    }
     return 0;
 }
 
@@ -308,6 +340,7 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
 static int load_data(TrainArgs *a)
 {
     Dataset shared_val = { 0 };
+    if (dist_size() > 1) dataset_set_shard(&shared_val, (size_t)dist_rank(), (size_t)dist_size());
     if (a->val_file && data_load(&shared_val, a->val_file) != 0) return -1;
     for (int s = 0; s < a->run.n_stages; s++) {
         StageData *d = &a->data[s];
@@ -363,7 +396,7 @@ static int build_vocab(const TrainArgs *a, Vocab *vocab)
     size_t n;
     const char **texts = all_texts(a, &n);
     if (!texts) return -1;
-    int rc = vocab_build(vocab, texts, n);
+    int rc = dist_vocab_build(vocab, texts, n);
     free(texts);
     return rc;
 }
@@ -428,9 +461,14 @@ static int tokenize_stages(TrainArgs *a, const Model *m)
         if (tokenized_set_build_model(&st->train, m, &a->data[s].data, m->config.seq_len) != 0 ||
             tokenized_set_build_model(&st->val, m, &a->data[s].val, m->config.seq_len) != 0)
             return -1;
-        if (st->train.n_cut)
+        double counts[3] = { (double)st->train.count, (double)st->val.count, (double)st->train.n_cut };
+        dist_sum_doubles(counts, 3);              /* over every rank's shard */
+        st->train.total = (size_t)counts[0];
+        st->val.total = (size_t)counts[1];
+        st->train.n_cut = (size_t)counts[2];
+        if (st->train.n_cut && dist_is_root())
             fprintf(stderr, "rustgpt: warning: %s: %zu of %zu examples are longer than seq-len %d "
-                    "and were cut\n", st->name, st->train.n_cut, st->train.count, m->config.seq_len);
+                    "and were cut\n", st->name, st->train.n_cut, st->train.total, m->config.seq_len);
     }
     return 0;
 }
@@ -493,44 +531,69 @@ static void keep_trained_model(const Trainer *t, const TrainArgs *a)
         fail("%.900s; the trained model could not be kept either", why);
 }
 
+/* Report how long the gradient all-reduce took (a data-parallel run). */
+static void print_allreduce(const TrainSummary *s)
+{
+    if (dist_size() == 1 || s->steps == 0) return;
+    double t = dist_allreduce_seconds();
+    printf("%d ranks: all-reduce %.3f ms per step, %.1f%% of the time\n", dist_size(),
+           1000.0 * t / (double)s->steps, s->seconds > 0 ? 100.0 * t / s->seconds : 0.0);
+}
+
 int cmd_train(int argc, char **argv)
 {
     TrainArgs a;
+    if (dist_init(&argc, &argv) != 0) return EXIT_RUNTIME;
     int rc = parse_train_args(argc, argv, &a);
+    if (rc == 0) rc = setup_shards(&a);
+    rc = dist_agree(rc);
     if (rc) {
         if (a.log_file) fclose(a.log_file);
+        dist_finalize();
         return rc;
     }
 #ifdef _OPENMP
     if (a.threads > 0) omp_set_num_threads(a.threads);
 #endif
-    a.run.log = a.log_file;
-    a.run.progress = isatty(STDERR_FILENO) && !a.run.common.quiet;
+    int root = dist_is_root();
+    a.run.log = root ? a.log_file : NULL;
+    a.run.progress = root && isatty(STDERR_FILENO) && !a.run.common.quiet;
     a.run.color = a.run.progress && !getenv("NO_COLOR");
     Model m = { 0 };
     OptimizerState opt = { 0 };
     Trainer t = { 0 };
     TrainSummary summary;
+    int local_batch = a.run.common.batch / (dist_size() > 1 ? dist_size() : 1);
     rc = EXIT_RUNTIME;
     struct stat existing;
-    a.replacing = stat(a.run.out, &existing) == 0 && S_ISREG(existing.st_mode);
-    if (a.run.common.epochs == 0 && !a.resume)
+    a.replacing = root && stat(a.run.out, &existing) == 0 && S_ISREG(existing.st_mode);
+    if (root && a.run.common.epochs == 0 && !a.resume)
         fprintf(stderr, "rustgpt: warning: --epochs 0 trains nothing; %s will hold the untrained, "
                 "randomly initialised model\n", a.run.out);
-    if (check_out_dir(&a) == 0 && check_writable(a.run.out) == 0 && check_writable(a.run.checkpoint) == 0 &&
-        load_data(&a) == 0 && prepare_model(&a, &m, &opt) == 0 && tokenize_stages(&a, &m) == 0 &&
-        trainer_create(&t, &m, a.run.common.batch, a.seed) == 0 &&
-        (!a.resume || train_resume(&t, &opt, &a.run) == 0)) {
+    /* Each phase can fail on one rank alone (its share of the data, say):
+     * dist_check makes every rank stop there, with rank 0 naming why. */
+    if (dist_check(root ? check_out_dir(&a) : 0) == 0 &&
+        dist_check(root ? check_writable(a.run.out) : 0) == 0 &&
+        dist_check(root ? check_writable(a.run.checkpoint) : 0) == 0 &&
+        dist_check(load_data(&a)) == 0 && dist_check(prepare_model(&a, &m, &opt)) == 0 &&
+        dist_check(tokenize_stages(&a, &m)) == 0 &&
+        dist_check(trainer_create(&t, &m, local_batch, a.seed)) == 0 &&
+        dist_check(!a.resume ? 0 : train_resume(&t, &opt, &a.run)) == 0) {
+        if (dist_size() > 1) t.shard = dist_rank();
         t.stop = &interrupted;
         signal(SIGINT, on_sigint);
         rc = train_run(&t, &a.run, &summary);
         signal(SIGINT, SIG_DFL);
-        if (rc == EXIT_OK && !summary.stopped && !(a.run.save_best && !isnan(summary.best_val_loss)) &&
-            model_save(&m, a.run.out) != 0) {
+        if (root && rc == EXIT_OK && !summary.stopped &&
+            !(a.run.save_best && !isnan(summary.best_val_loss)) && model_save(&m, a.run.out) != 0) {
             keep_trained_model(&t, &a);
             rc = EXIT_RUNTIME;
         }
-        if (rc == EXIT_OK && !summary.stopped) print_summary(&a, &m, &summary);
+        rc = dist_agree(rc);
+        if (root && rc == EXIT_OK && !summary.stopped) {
+            print_summary(&a, &m, &summary);
+            print_allreduce(&summary);
+        }
     }
     trainer_free(&t);
     free(opt.adam_m);
@@ -543,5 +606,7 @@ int cmd_train(int argc, char **argv)
     }
     model_free(&m);
     if (a.log_file) fclose(a.log_file);
+    if (!root) fail("%s", "");        /* rank 0 alone reports the error */
+    dist_finalize();
     return rc;
 }

@@ -265,6 +265,10 @@ static const struct {
     { "gradients", "selected gradients and a check (docs/07-backprop.md)", show_gradients },
     { "adam", "Adam steps on the sentence (docs/08-adam.md)", show_adam },
     { "decode", "KV cache, greedy, the window, temperature (docs/10-decoding.md)", show_decode },
+    { "rmsnorm", "RMSNorm against LayerNorm (docs/15-llama-block.md)", show_rmsnorm },
+    { "rope", "rotary position embeddings (docs/15-llama-block.md)", show_rope },
+    { "swiglu", "SwiGLU's gate (docs/15-llama-block.md)", show_swiglu },
+    { "gqa", "what grouped-query attention saves (docs/15-llama-block.md)", show_gqa },
 };
 enum { N_SECTIONS = sizeof sections / sizeof sections[0] };
 

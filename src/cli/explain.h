@@ -44,4 +44,10 @@ void show_gradients(Explain *e);
 void show_adam(Explain *e);
 void show_decode(Explain *e);
 
+/* Sections on the Llama block (explain_llama.c). */
+void show_rmsnorm(Explain *e);
+void show_rope(Explain *e);
+void show_swiglu(Explain *e);
+void show_gqa(Explain *e);
+
 #endif

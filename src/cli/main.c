@@ -20,10 +20,18 @@ static const char usage_text[] =
     "  rustgpt generate --model FILE --prompt TEXT [sampling options]\n"
     "  rustgpt eval     --model FILE DATA ...\n"
     "  rustgpt tokenize --model FILE TEXT\n"
+    "  rustgpt tokenize --tokenizer NAME|FILE [--ids|--count|--pieces] [--special allow|plain|refuse] [FILE|-]\n"
+    "  rustgpt tokenizer train --vocab N [--special TEXT]... FILE... -o tok.json\n"
+    "  rustgpt tokenizer convert NAME|FILE tok.json\n"
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
-    "  rustgpt bench    [options]\n"
+    "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
+    "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
+    "  rustgpt embed    --model M [--pooling mean|cls|last|max|mean-sqrt] [--no-normalize]\n"
+    "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"
+    "  rustgpt index    --model M FILE -o OUT.idx       rustgpt search INDEX \"query\" [-k 5]\n"
+    "  rustgpt embed-eval --model M pairs.tsv           (recall@1, recall@5, MRR)\n"
     "  rustgpt serve    --model FILE ... | --models-dir DIR [serve options]\n"
     "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version | COMMAND --help (each command's options)\n"
@@ -57,9 +65,11 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
-    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
+    { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "tokenizer", cmd_tokenizer }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },   { "plugins", cmd_plugins },   { "serve", cmd_serve },
+    { "explain", cmd_explain }, { "plugins", cmd_plugins }, { "embed", cmd_embed },
+    { "index", cmd_index }, { "search", cmd_search }, { "embed-eval", cmd_embed_eval },
+    { "quantize", cmd_quantize }, { "serve", cmd_serve },
 };
 
 /* `rustgpt CMD --help`: the command's own options and defaults. */
@@ -70,7 +80,9 @@ static const struct {
     { "train", train_help },       { "chat", chat_help },       { "generate", generate_help },
     { "eval", eval_help },         { "tokenize", tokenize_help }, { "info", info_help },
     { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
-    { "plugins", plugins_help },   { "serve", serve_help },
+    { "plugins", plugins_help }, { "quantize", quantize_help },
+    { "tokenizer", tokenizer_help }, { "embed", embed_help }, { "index", index_help },
+    { "search", search_help }, { "embed-eval", embed_eval_help }, { "serve", serve_help },
 };
 
 static const char *help_of(const char *command)

@@ -12,20 +12,33 @@
 
 /* ---- declarations (one line each) ---- */
 extern const rg_tokenizer_vtable rg_word_tokenizer;
+extern const rg_tokenizer_vtable rg_bpe_tokenizer;
 extern const rg_arch_vtable rg_gpt_arch;
 extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
+extern const rg_tokenizer_vtable wordpiece_tokenizer_vtable;
+extern const rg_arch_vtable bert_arch_vtable;
+extern const rg_format_vtable gguf_format;
+extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;   /* archs/llama.c, gpt2.c */
+extern const rg_tokenizer_vtable spm_tokenizer;                  /* tokenizers/spm.c */
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
     &rg_word_tokenizer,
+    &wordpiece_tokenizer_vtable,
+    &spm_tokenizer,
+    &rg_bpe_tokenizer,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
     &rg_gpt_arch,
+    &bert_arch_vtable,
+    &llama_arch,
+    &qwen2_arch,
+    &gpt2_arch,
     NULL
 };
 
@@ -33,5 +46,6 @@ const rg_format_vtable *const builtin_formats[] = {
     &rg_bin_format,
     &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
     &rg_json_format,
+    &gguf_format,
     NULL
 };

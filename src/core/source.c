@@ -404,3 +404,11 @@ const char *source_key_at(const rg_source *src, int32_t i, rg_value_type *type)
     if (type) *type = src->values[i].type;
     return src->values[i].key;
 }
+
+/* The public names of the same walk (plugin.h). */
+int32_t rg_source_n_keys(const rg_source *src) { return source_n_keys(src); }
+
+const char *rg_source_key_at(const rg_source *src, int32_t i, rg_value_type *type)
+{
+    return source_key_at(src, i, type);
+}

@@ -69,9 +69,15 @@ static rg_status save_as_format(const rg_source *src, const char *path, ModelFor
     Model m;
     rg_status st = gpt_model_from_source(&m, src);
     if (st != RG_OK) return st;
-    if (!m.vocab.words) {
+    if (!m.vocab.words && !m.tokenizer) {
         model_free(&m);
-        return fail_status(RG_ERR_UNSUPPORTED, "%s: the %s format holds only models with the word tokenizer", path, name);
+        return fail_status(RG_ERR_UNSUPPORTED, "%s: the model has no tokenizer to save with it", path);
+    }
+    if (m.tokenizer && format != FORMAT_BIN) {
+        st = fail_status(RG_ERR_UNSUPPORTED, "%s: a model with the %s tokenizer is saved as .bin (the %s "
+                         "format holds the word tokenizer only)", path, rg_tokenizer_kind(m.tokenizer), name);
+        model_free(&m);
+        return st;
     }
     int rc = model_save_as(&m, path, format);
     model_free(&m);

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,11 @@ int tokenizer_meta_from_json(const char *json, size_t len, const char *name, rg_
     rg_status st = rg_source_new(&src);
     for (const cJSON *e = root->child; e && st == RG_OK; e = e->next) st = value_from_json(src, e->string, e);
     cJSON_Delete(root);
+    if (st != RG_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", last_error());
+        fail("%s: the tokenizer section: %s", name, message);
+    }
     if (st == RG_OK) st = tokenizer_from_source(src, name, out);
     rg_source_free(src);
     return st == RG_OK ? 0 : -1;

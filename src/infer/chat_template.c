@@ -10,6 +10,7 @@
  * tokenizer.chat_template) are rendered with it.
  */
 #include "api/handles.h"
+#include "infer/chat_formats.h"
 #include "core/util.h"
 
 #include <string.h>
@@ -61,7 +62,14 @@ rg_status rg_chat_render(const rg_model *model, const rg_message *msgs, int n_ms
     size_t len = 0;
     for (int i = 0; i < n_msgs; i++)
         if (!msgs[i].role) return fail_status(RG_ERR_INVALID, "message %d has no role", i);
-    rg_status st = render_rustgpt(msgs, n_msgs, add_assistant, buf, cap, &len);
+    /* A model's own template, when it is one of the families llama.cpp
+     * recognises (infer/chat_formats.c); otherwise rustgpt's plain form
+     * (the CLI tells the user when a template was not recognised). */
+    chat_format family = model && model->info.chat_template ? chat_format_detect(model->info.chat_template)
+                                                            : CHAT_FORMAT_UNKNOWN;
+    rg_status st = family != CHAT_FORMAT_UNKNOWN
+                       ? chat_format_render(family, msgs, n_msgs, add_assistant, buf, cap, &len)
+                       : render_rustgpt(msgs, n_msgs, add_assistant, buf, cap, &len);
     if (len_out) *len_out = len;
     return st;
 }

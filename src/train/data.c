@@ -82,6 +82,19 @@ void dataset_free(Dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+void dataset_set_shard(Dataset *ds, size_t shard, size_t n_shards)
+{
+    ds->shard = shard;
+    ds->n_shards = n_shards;
+    ds->offered = 0;
+}
+
+/* Is the next entry offered to ds this process's to keep? */
+static int dataset_keeps_next(Dataset *ds)
+{
+    return ds->n_shards <= 1 || ds->offered++ % ds->n_shards == ds->shard;
+}
+
 /* Move every text of staged to the end of ds. On failure ds is unchanged;
  * staged is emptied either way. */
 static int dataset_take(Dataset *ds, Dataset *staged)
@@ -119,6 +132,7 @@ static int check_value(const Place *at, const char *what, const char *s, size_t 
 
 int data_add_text(Dataset *ds, const Place *at, const char *text, size_t len)
 {
+    if (!dataset_keeps_next(ds)) return 0;
     if (check_value(at, "text", text, len) != 0) return -1;
     return dataset_add(ds, text, len);
 }
@@ -129,6 +143,7 @@ int data_add_pair(Dataset *ds, const Place *at, const char *prompt, size_t promp
                     const char *response, size_t response_len)
 {
     static const char user[] = "User: ", assistant[] = " Assistant: ";
+    if (!dataset_keeps_next(ds)) return 0;
     if (check_value(at, "prompt", prompt, prompt_len) != 0 ||
         check_value(at, "response", response, response_len) != 0)
         return -1;
@@ -176,12 +191,15 @@ int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t le
         return data_fail_at(&file, "NUL byte in the file; data files must be UTF-8 text");
     }
     Dataset staged = { 0 };
+    dataset_set_shard(&staged, ds->shard, ds->n_shards);
+    staged.offered = ds->offered;
     int rc = format == FORMAT_JSON ? data_load_json(&staged, name, bytes, len)
                                    : data_load_csv(&staged, name, bytes, len);
     if (rc != 0) {
         dataset_free(&staged);
         return rc;
     }
+    ds->offered = staged.offered;
     return dataset_take(ds, &staged);
 }
 

@@ -34,6 +34,11 @@ typedef struct {
     char **texts;     /* each NUL-terminated, ending in "</s>" */
     size_t count;
     size_t capacity;
+    /* Data-parallel training (train/dist.h): with n_shards > 1 the readers
+     * keep only entries number shard, shard + n_shards, ... (counting every
+     * entry offered, from 0, across files) and do not even check the
+     * others, so each rank holds and validates its share alone. */
+    size_t shard, n_shards, offered;
 } Dataset;
 
 /* Load path (adding to whatever ds already holds). Returns 0, or -1 after
@@ -50,5 +55,8 @@ int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t le
 int dataset_add(Dataset *ds, const char *text, size_t len);
 
 void dataset_free(Dataset *ds);
+
+/* Keep only this share of the entries loaded from now on (see Dataset). */
+void dataset_set_shard(Dataset *ds, size_t shard, size_t n_shards);
 
 #endif

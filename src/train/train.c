@@ -10,6 +10,7 @@
  */
 #include "train/train.h"
 #include "core/tensor.h"
+#include "train/dist.h"
 #include "infer/text.h"
 
 #include <math.h>
@@ -150,6 +151,7 @@ int trainer_create(Trainer *t, Model *m, int max_batch, uint64_t seed)
         return fail("batch %d is out of range (1 to %d)", max_batch, MAX_BATCH);
     t->model = m;
     t->max_batch = max_batch;
+    t->shard = -1;
     size_t n = m->n_params, rows = (size_t)max_batch * m->config.seq_len;
     t->grads = xcalloc(n, sizeof(float));
     t->adam_m = xcalloc(n, sizeof(float));
@@ -224,17 +226,36 @@ static void adam_step(Trainer *t, float lr, float clip, float weight_decay, doub
     adam_update(t->model->params, t->grads, t->adam_m, t->adam_v, n, s);
 }
 
+/* One step. In a data-parallel run (train/dist.h) each rank holds its share
+ * of the batch: the loss of the whole batch is Σ_r loss_r·n_r / N over the
+ * ranks' target counts n_r (N = Σ n_r), so each rank's gradient of its own
+ * mean loss is scaled by n_r / N before the all-reduce sums them: the sum is
+ * then the gradient of the whole batch's mean loss, on every rank. */
 float trainer_step(Trainer *t, const TokenizedSet *set, const size_t *examples, int n,
                    const StageOptions *opt, float lr, int *n_targets)
 {
     int T = fill_batch(t, set, examples, n, opt->mask_prompt);
-    int count = 0;
+    int count = 0, ranks = dist_size();
     t->last_grad_norm = 0.0f;
-    float loss = model_forward(t->model, &t->acts, t->batch_ids, t->batch_targets, n, T, &count);
+    float loss = n > 0 ? model_forward(t->model, &t->acts, t->batch_ids, t->batch_targets, n, T, &count)
+                       : 0.0f;
+    double local_count = count;
+    if (ranks > 1) {                              /* the whole batch's loss and count */
+        double sums[2] = { count > 0 ? (double)loss * count : 0.0, (double)count };
+        if (!isfinite(loss)) sums[0] = loss;
+        dist_sum_doubles(sums, 2);
+        count = (int)sums[1];
+        loss = count > 0 ? (float)(sums[0] / sums[1]) : (float)sums[0];
+    }
     if (n_targets) *n_targets = count;
     if (!isfinite(loss)) return loss;             /* leave the parameters as they were */
     vec_zero(t->grads, t->model->n_params);
-    model_backward(t->model, &t->acts, t->grads, t->batch_ids, t->batch_targets);
+    if (local_count > 0) model_backward(t->model, &t->acts, t->grads, t->batch_ids, t->batch_targets);
+    if (ranks > 1) {
+        float share = count > 0 ? (float)(local_count / count) : 0.0f;
+        for (size_t i = 0; i < t->model->n_params; i++) t->grads[i] *= share;
+        dist_sum_floats(t->grads, t->model->n_params);
+    }
     double norm = sqrt(sum_squares(t->grads, t->model->n_params));
     t->last_grad_norm = (float)norm;
     if (!isfinite(norm)) return NAN;
@@ -255,8 +276,10 @@ float evaluate_loss(Trainer *t, const TokenizedSet *set, size_t *n_targets)
         sum += (double)loss * count;
         total += (size_t)count;
     }
-    if (n_targets) *n_targets = total;
-    return total ? (float)(sum / total) : 0.0f;
+    double sums[2] = { sum, (double)total };      /* every rank's share of the set */
+    dist_sum_doubles(sums, 2);
+    if (n_targets) *n_targets = (size_t)sums[1];
+    return sums[1] > 0 ? (float)(sums[0] / sums[1]) : 0.0f;
 }
 
 /* Fisher–Yates shuffle driven by the trainer's seeded generator. */
@@ -275,32 +298,96 @@ uint64_t steps_per_epoch(size_t count, int batch)
     return (count + (size_t)batch - 1) / (size_t)batch;
 }
 
+/* ---- sharded epochs ----------------------------------------------------
+ * With S shards, example g belongs to shard g mod S (so that a rank's
+ * readers keep every S-th entry), as its local example j = (g - s) / S.
+ * Each shard is shuffled on its own, by a generator derived from the
+ * epoch's state and the shard's number, and step k takes local examples
+ * [k·b, (k+1)·b) of every shard, b = batch / S. A rank holds one shard; one
+ * process may hold all of them and then forms exactly the batches of an
+ * S-rank run, which is how the two are compared. */
+
+static size_t shard_count(size_t total, int s, int shards)
+{
+    return total > (size_t)s ? (total - (size_t)s + (size_t)shards - 1) / (size_t)shards : 0;
+}
+
+uint64_t stage_steps_per_epoch(const TokenizedSet *set, const StageOptions *opt)
+{
+    int shards = opt->data_shards > 1 ? opt->data_shards : 1;
+    size_t total = set->total ? set->total : set->count;
+    return steps_per_epoch(shard_count(total, 0, shards), opt->batch / shards);
+}
+
+/* The epoch's order of examples, in order[0..count): one shuffle of all
+ * of them, or each held shard's shuffle one after the other. */
+static void epoch_order(Trainer *t, const TokenizedSet *set, int shards, size_t *order)
+{
+    /* The order of an epoch depends only on the generator's state before
+     * its shuffle, which a checkpoint keeps: a resumed run replays it. */
+    if (t->batch_in_epoch == 0) t->epoch_rng_state = t->rng.state;
+    t->rng.state = t->epoch_rng_state;
+    if (shards == 1) {
+        for (size_t i = 0; i < set->count; i++) order[i] = i;
+        shuffle(order, set->count, &t->rng);
+        return;
+    }
+    size_t at = 0;
+    for (int s = 0; s < shards; s++) {
+        if (t->shard >= 0 && s != t->shard) continue;
+        size_t n = t->shard >= 0 ? set->count : shard_count(set->count, s, shards);
+        Rng rng;
+        rng_seed(&rng, t->epoch_rng_state ^ (0x9E3779B97F4A7C15ULL * (uint64_t)(s + 1)));
+        for (size_t j = 0; j < n; j++) order[at + j] = j;
+        shuffle(order + at, n, &rng);
+        if (t->shard < 0)
+            for (size_t j = 0; j < n; j++) order[at + j] = (size_t)s + order[at + j] * (size_t)shards;
+        at += n;
+    }
+    rng_u32(&t->rng);                              /* the next epoch's state */
+}
+
+/* The examples of step k of the epoch into out; returns how many (0 for a
+ * rank whose shard has run out in the last step). */
+static int step_examples(const Trainer *t, const TokenizedSet *set, int shards, int batch,
+                         uint64_t k, const size_t *order, size_t *out)
+{
+    int n = 0, per_shard = batch / shards;
+    size_t at = 0;
+    for (int s = 0; s < shards; s++) {
+        if (shards > 1 && t->shard >= 0 && s != t->shard) continue;
+        size_t count = (shards == 1 || t->shard >= 0) ? set->count : shard_count(set->count, s, shards);
+        for (size_t j = k * (size_t)per_shard; j < (k + 1) * (size_t)per_shard && j < count; j++)
+            out[n++] = order[at + j];
+        at += count;
+    }
+    return n;
+}
+
 int train_stage(Trainer *t, const TokenizedSet *set, const StageOptions *opt, FILE *out,
                 float *loss)
 {
     size_t *order = xmalloc(set->count ? set->count : 1, sizeof(size_t));
     if (!order) return -1;
-    int batch = opt->batch < t->max_batch ? opt->batch : t->max_batch;
-    uint64_t per_epoch = steps_per_epoch(set->count, batch);
+    int shards = opt->data_shards > 1 ? opt->data_shards : 1;
+    int batch = opt->batch < t->max_batch * shards ? opt->batch : t->max_batch * shards;
+    StageOptions clamped = *opt;
+    clamped.batch = batch;
+    uint64_t per_epoch = stage_steps_per_epoch(set, &clamped);
     uint64_t total = per_epoch * (uint64_t)opt->epochs;
+    size_t examples[MAX_BATCH];
     float epoch_loss = 0.0f;
     int rc = 0;
     while (rc == 0 && t->epoch < (uint32_t)opt->epochs) {
-        /* The order of an epoch depends only on the generator's state before
-         * its shuffle, which a checkpoint keeps: a resumed run replays it. */
-        if (t->batch_in_epoch == 0) t->epoch_rng_state = t->rng.state;
-        t->rng.state = t->epoch_rng_state;
-        for (size_t i = 0; i < set->count; i++) order[i] = i;
-        shuffle(order, set->count, &t->rng);
+        epoch_order(t, set, shards, order);
         double sum = 0.0;
         size_t n_tokens = 0;
         while (rc == 0 && t->batch_in_epoch < per_epoch) {
-            size_t start = t->batch_in_epoch * (size_t)batch;
-            int n = (int)(set->count - start < (size_t)batch ? set->count - start : (size_t)batch);
+            int n = step_examples(t, set, shards, batch, t->batch_in_epoch, order, examples);
             uint64_t stage_step = (uint64_t)t->epoch * per_epoch + t->batch_in_epoch;
             float lr = lr_at(opt->schedule, opt->lr, stage_step, (uint64_t)opt->warmup, total);
             int count = 0;
-            float step_loss = trainer_step(t, set, order + start, n, opt, lr, &count);
+            float step_loss = trainer_step(t, set, examples, n, opt, lr, &count);
             if (!isfinite(step_loss)) {
                 rc = STAGE_DIVERGED;
                 fail("%s epoch %u, step %llu: the %s became %s; training stopped",
@@ -315,13 +402,14 @@ int train_stage(Trainer *t, const TokenizedSet *set, const StageOptions *opt, FI
             if (opt->hooks && opt->hooks->after_step)
                 rc = opt->hooks->after_step(opt->hooks->ctx, t, step_loss, count);
             if (rc == 0 && t->stop && *t->stop) rc = STAGE_STOPPED;
+            rc = dist_agree(rc);                  /* every rank stops together */
         }
         if (t->batch_in_epoch < per_epoch) break;      /* stopped inside the epoch */
         t->epoch++;
         t->batch_in_epoch = 0;
         epoch_loss = n_tokens ? (float)(sum / n_tokens) : 0.0f;
         if (opt->hooks && opt->hooks->after_epoch) {
-            int hook_rc = opt->hooks->after_epoch(opt->hooks->ctx, t, epoch_loss);
+            int hook_rc = dist_agree(opt->hooks->after_epoch(opt->hooks->ctx, t, epoch_loss));
             if (rc == 0) rc = hook_rc;
         } else if (!opt->quiet && out) {
             fprintf(out, "%s epoch %u/%d: loss %.4f\n", opt->stage, t->epoch, opt->epochs, epoch_loss);

@@ -24,6 +24,8 @@ typedef struct {
     size_t *offsets;      /* [count + 1] */
     size_t count;
     int *answer_start;    /* [count] index of the first answer token, or 0 */
+    size_t total;         /* examples over every rank of a data-parallel run
+                             (train/dist.h); 0 means count: one process */
     size_t n_cut;         /* examples cut to fit the context */
     size_t n_unknown;     /* tokens that became <unk> */
 } TokenizedSet;
@@ -81,6 +83,10 @@ typedef struct {
     float weight_decay;   /* AdamW's decoupled decay, 0 = plain Adam */
     int mask_prompt;      /* loss on answer tokens only */
     int quiet;            /* no per-epoch lines */
+    int data_shards;      /* >1: the data is cut into this many shards and
+                             every batch takes batch/shards from each (a
+                             data-parallel run, or one process reproducing
+                             it: docs/21-data-parallel.md); 0 or 1: none */
     const StageHooks *hooks;
 } StageOptions;
 
@@ -102,6 +108,9 @@ typedef struct Trainer {
     uint64_t batch_in_epoch;   /* batches done in the current epoch */
     uint64_t epoch_rng_state;  /* rng state before this epoch's shuffle */
     float last_grad_norm;      /* of the last step, before clipping */
+    int shard;                 /* with data_shards > 1: the one shard this
+                                  process holds (its MPI rank), or -1 when it
+                                  holds them all */
 } Trainer;
 
 #define MAX_BATCH 256
@@ -123,6 +132,9 @@ float evaluate_loss(Trainer *t, const TokenizedSet *set, size_t *n_targets);
 
 /* Steps in one epoch of count examples at this batch size. */
 uint64_t steps_per_epoch(size_t count, int batch);
+/* Steps in one epoch of set under opt: with shards, the largest shard's
+ * examples at batch/shards a step. */
+uint64_t stage_steps_per_epoch(const TokenizedSet *set, const StageOptions *opt);
 
 /* Train one stage: opt->epochs passes over set in shuffled mini-batches,
  * starting from where t stands (t->epoch, t->batch_in_epoch: zero for a

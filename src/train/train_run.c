@@ -12,6 +12,7 @@
  */
 #include "train/train_run.h"
 #include "core/util.h"
+#include "train/dist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ typedef struct {
 
 static uint64_t stage_steps(const TrainRunOptions *o, int s)
 {
-    return steps_per_epoch(o->stages[s].train.count, o->common.batch) * (uint64_t)o->common.epochs;
+    return stage_steps_per_epoch(&o->stages[s].train, &o->common) * (uint64_t)o->common.epochs;
 }
 
 int train_checkpoint(const Trainer *t, const char *path)
@@ -54,7 +55,7 @@ int train_resume(Trainer *t, const OptimizerState *opt, const TrainRunOptions *o
     uint64_t done_in_stage = opt->step - before, per_epoch = 1;
     int fits = opt->step >= before;
     if (fits && opt->stage < (uint32_t)o->n_stages) {
-        per_epoch = steps_per_epoch(o->stages[opt->stage].train.count, o->common.batch);
+        per_epoch = stage_steps_per_epoch(&o->stages[opt->stage].train, &o->common);
         fits = done_in_stage <= stage_steps(o, (int)opt->stage) && done_in_stage / per_epoch == opt->epoch;
     }
     if (!fits)
@@ -113,7 +114,8 @@ static int after_step(void *ctx, Trainer *t, float loss, int n_targets)
     r->epoch_tokens += (size_t)n_targets;
     r->smoothed_loss = t->step == r->start_step + 1 ? loss : 0.95f * r->smoothed_loss + 0.05f * loss;
     if (o->progress) draw_progress(r, t, 0);
-    if (o->checkpoint_every && t->step % o->checkpoint_every == 0 && train_checkpoint(t, o->checkpoint) != 0)
+    if (o->checkpoint_every && t->step % o->checkpoint_every == 0 && dist_is_root() &&
+        train_checkpoint(t, o->checkpoint) != 0)
         return STAGE_FAILED;
     if (o->stop_after && t->step - r->start_step >= o->stop_after) return STAGE_STOPPED;
     return STAGE_DONE;
@@ -142,7 +144,7 @@ static int after_epoch(void *ctx, Trainer *t, float epoch_loss)
         fflush(stdout);
     }
     if (o->log) {
-        uint64_t per_epoch = steps_per_epoch(stage->train.count, o->common.batch);
+        uint64_t per_epoch = stage_steps_per_epoch(&stage->train, &o->common);
         float lr = lr_at(o->common.schedule, stage->lr, (uint64_t)t->epoch * per_epoch - 1,
                          (uint64_t)o->common.warmup, stage_steps(o, r->stage_index));
         fprintf(o->log, "%llu,%u,%s,%.6g,%.6f,", (unsigned long long)t->step, t->epoch,
@@ -153,7 +155,7 @@ static int after_epoch(void *ctx, Trainer *t, float epoch_loss)
     }
     if (o->save_best && !isnan(val) && (isnan(sum->best_val_loss) || val < sum->best_val_loss)) {
         sum->best_val_loss = val;
-        if (model_save(t->model, o->out) != 0) return STAGE_FAILED;
+        if (dist_is_root() && model_save(t->model, o->out) != 0) return STAGE_FAILED;
     }
     return STAGE_DONE;
 }
@@ -167,7 +169,8 @@ int train_run(Trainer *t, const TrainRunOptions *o, TrainSummary *summary)
     r.epoch_start = r.start_time;
     for (int s = 0; s < o->n_stages; s++) {
         r.total_steps += stage_steps(o, s);
-        summary->examples += o->stages[s].train.count;
+        const TokenizedSet *train = &o->stages[s].train;
+        summary->examples += train->total ? train->total : train->count;
     }
     if (o->log && t->step == 0) fprintf(o->log, "step,epoch,stage,lr,train_loss,val_loss,tokens_per_s\n");
     StageHooks hooks = { &r, after_step, after_epoch };
@@ -189,13 +192,14 @@ int train_run(Trainer *t, const TrainRunOptions *o, TrainSummary *summary)
         /* The bad step changed nothing: the checkpoint holds the state before it. */
         char message[1024];
         snprintf(message, sizeof message, "%s", last_error());
-        if (train_checkpoint(t, o->checkpoint) == 0)
+        if (dist_is_root() && train_checkpoint(t, o->checkpoint) == 0)
             fail("%s; the state before that step is in %s (lower --lr, then --resume it)",
                  message, o->checkpoint);
         return EXIT_RUNTIME;
     }
     if (rc == STAGE_STOPPED) {
         summary->stopped = 1;
+        if (!dist_is_root()) return t->stop && *t->stop ? EXIT_INTERRUPTED : EXIT_OK;
         if (train_checkpoint(t, o->checkpoint) != 0) return EXIT_RUNTIME;
         fprintf(stderr, "rustgpt: stopped at step %llu; checkpoint written to %s "
                 "(continue with the same command and --resume %s)\n",

@@ -1,0 +1,74 @@
+/*
+ * kernels/quant_avx512.c — the dot products of quant.h for x86-64 CPUs with
+ * AVX-512F (built with AVX-512 flags for this file only, Makefile; chosen
+ * with the AVX-512 float kernels, core/quant.c). The float rows use 16-lane
+ * vectors; the integer blocks are the 256-bit code of quant_x86.h (a Q8_0
+ * block is exactly one 256-bit vector), compiled here with AVX-512VL/BW so
+ * the compiler may use the wider register file. Accelerates
+ * core/quant_scalar.c.
+ */
+#include "core/kernels/quant_x86.h"
+
+static inline float hsum_ps512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+static float dot_f32(const float *w, const float *x, int64_t n)
+{
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+    }
+    float sum = hsum_ps512(_mm512_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += w[i] * x[i];
+    return sum;
+}
+
+static float dot_f16(const uint16_t *w, const float *x, int64_t n)
+{
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i)));
+        __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i + 16)));
+        acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc0);
+        acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), acc1);
+    }
+    float sum = hsum_ps512(_mm512_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += quant_f16_to_f32(w[i]) * x[i];
+    return sum;
+}
+
+static inline __m512 load_bf16(const uint16_t *p)
+{
+    __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+static float dot_bf16(const uint16_t *w, const float *x, int64_t n)
+{
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), acc0);
+        acc1 = _mm512_fmadd_ps(load_bf16(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+    }
+    float sum = hsum_ps512(_mm512_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += quant_bf16_to_f32(w[i]) * x[i];
+    return sum;
+}
+
+static void f16_row(const uint16_t *in, float *out, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(in + i))));
+    for (; i < n; i++) out[i] = _cvtsh_ss(in[i]);
+}
+
+const QuantKernels quant_kernels_avx512 = {
+    .name = "avx512",
+    .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
+    .dot_q8_0 = x86_dot_q8_0, .dot_q4_0 = x86_dot_q4_0,
+    .dot_q4_K = x86_dot_q4_K, .dot_q5_K = x86_dot_q5_K, .dot_q6_K = x86_dot_q6_K,
+    .f16_row = f16_row,
+};

@@ -1,0 +1,132 @@
+/*
+ * quant_blocks.h — the byte layouts of the quantized blocks and the table of
+ * dot-product kernels behind quant.h (internal to src/core).
+ *
+ * The weight blocks are ggml's, byte for byte (ggml-common.h), so a GGUF
+ * tensor is an array of these structs. Scales are IEEE half floats (f16).
+ *
+ *   Q8_0  32 values   34 bytes  x = d·q,             q int8
+ *   Q4_0  32 values   18 bytes  x = d·(q − 8),       q 4 bits; byte j holds
+ *                               value j (low nibble) and j+16 (high nibble)
+ *   Q4_K 256 values  144 bytes  8 sub-blocks of 32: x = d·s_j·q − dmin·m_j,
+ *                               s_j, m_j 6 bits packed in 12 bytes, q 4 bits
+ *   Q5_K 256 values  176 bytes  as Q4_K with a fifth bit per value in qh
+ *   Q6_K 256 values  210 bytes  16 sub-blocks of 16: x = d·s_j·(q − 32),
+ *                               s_j int8, q 6 bits (4 in ql, 2 in qh)
+ *   Q8_K 256 values  292 bytes  x = d·q (d float), with the sums of each 16
+ *                               values kept (bsums) for the K-quants' mins
+ *
+ * Activations are quantized to act_q8_0 (Q8_0 with a float scale, used only
+ * in memory) or Q8_K before a product.
+ */
+#ifndef RUSTGPT_QUANT_BLOCKS_H
+#define RUSTGPT_QUANT_BLOCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QK8_0 32
+#define QK4_0 32
+#define QK_K 256
+#define K_SCALE_SIZE 12
+
+typedef struct { uint16_t d; int8_t qs[QK8_0]; } block_q8_0;
+typedef struct { uint16_t d; uint8_t qs[QK4_0 / 2]; } block_q4_0;
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[K_SCALE_SIZE];
+    uint8_t qs[QK_K / 2];
+} block_q4_K;
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[K_SCALE_SIZE];
+    uint8_t qh[QK_K / 8];
+    uint8_t qs[QK_K / 2];
+} block_q5_K;
+typedef struct {
+    uint8_t ql[QK_K / 2];
+    uint8_t qh[QK_K / 4];
+    int8_t scales[QK_K / 16];
+    uint16_t d;
+} block_q6_K;
+typedef struct {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+} block_q8_K;
+
+/* The activation side of Q8_0 and Q4_0 products: a float scale. */
+typedef struct { float d; int8_t qs[QK8_0]; } act_q8_0;
+
+_Static_assert(sizeof(block_q8_0) == 34, "Q8_0 block is 34 bytes");
+_Static_assert(sizeof(block_q4_0) == 18, "Q4_0 block is 18 bytes");
+_Static_assert(sizeof(block_q4_K) == 144, "Q4_K block is 144 bytes");
+_Static_assert(sizeof(block_q5_K) == 176, "Q5_K block is 176 bytes");
+_Static_assert(sizeof(block_q6_K) == 210, "Q6_K block is 210 bytes");
+_Static_assert(sizeof(block_q8_K) == 292, "Q8_K block is 292 bytes");
+
+/* Sub-block j's 6-bit scale and min of a Q4_K/Q5_K block: j < 4 in the low
+ * 6 bits of bytes j and j+4; j >= 4 split into 4 low bits in byte j+4 and 2
+ * high bits in the top of bytes j-4 (scale) and j (min). */
+static inline void kquant_scale_min(int j, const uint8_t *q, uint8_t *scale, uint8_t *min)
+{
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *min = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+/* The dot products, one set per instruction set. n is the number of values
+ * (a multiple of the block); w the weight row, a the quantized activation. */
+typedef struct {
+    const char *name;
+    float (*dot_f32)(const float *w, const float *x, int64_t n);
+    float (*dot_f16)(const uint16_t *w, const float *x, int64_t n);
+    float (*dot_bf16)(const uint16_t *w, const float *x, int64_t n);
+    float (*dot_q8_0)(const block_q8_0 *w, const act_q8_0 *a, int64_t n);
+    float (*dot_q4_0)(const block_q4_0 *w, const act_q8_0 *a, int64_t n);
+    float (*dot_q4_K)(const block_q4_K *w, const block_q8_K *a, int64_t n);
+    float (*dot_q5_K)(const block_q5_K *w, const block_q8_K *a, int64_t n);
+    float (*dot_q6_K)(const block_q6_K *w, const block_q8_K *a, int64_t n);
+    /* out[n] = an F16 row as floats (exact): the hardware conversion */
+    void (*f16_row)(const uint16_t *in, float *out, int64_t n);
+} QuantKernels;
+
+extern const QuantKernels quant_kernels_scalar;
+#if defined(__x86_64__)
+extern const QuantKernels quant_kernels_avx2, quant_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const QuantKernels quant_kernels_neon;
+#endif
+
+/* The table matching the active float kernels (kernels()->name). */
+const QuantKernels *quant_kernels(void);
+
+/* Activation quantizers (scalar; a row is quantized once per product). */
+void quant_act_q8_0(const float *x, act_q8_0 *out, int64_t n);
+void quant_act_q8_K(const float *x, block_q8_K *out, int64_t n);
+
+/* K-quant rows (quant_kquants.c). */
+void dequantize_row_q4_K(const block_q4_K *b, float *y, int64_t n);
+void dequantize_row_q5_K(const block_q5_K *b, float *y, int64_t n);
+void dequantize_row_q6_K(const block_q6_K *b, float *y, int64_t n);
+void dequantize_row_q8_K(const block_q8_K *b, float *y, int64_t n);
+void quantize_row_q4_K(const float *x, block_q4_K *b, int64_t n);
+void quantize_row_q5_K(const float *x, block_q5_K *b, int64_t n);
+void quantize_row_q6_K(const float *x, block_q6_K *b, int64_t n);
+
+/* Round to nearest, halves to even, for |f| < 2^22: adding 1.5·2^23 puts
+ * the integer part in the low mantissa bits, rounded by the FPU itself. */
+static inline int nearest_int(float f)
+{
+    float v = f + 12582912.0f;
+    int32_t bits;
+    __builtin_memcpy(&bits, &v, 4);
+    return (bits & 0x007FFFFF) - 0x00400000;
+}
+
+#endif

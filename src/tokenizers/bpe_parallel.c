@@ -1,0 +1,79 @@
+/*
+ * bpe_parallel.c — encoding one large text on every core.
+ *
+ * The text is cut into chunks at safe places: places where every known
+ * pattern (GPT-2, cl100k, o200k) ends a pre-token whatever follows, so the
+ * chunks encode to exactly the ids of the whole. Two kinds are used:
+ *     letter | space letter        ("the| cat")
+ *     non-space newline | letter   ("end.\n|Next")
+ * (a special token never contains a space or a newline, so none is cut).
+ * Each chunk is encoded into the ids array at its own byte offset (a token
+ * has at least one byte, so chunk c's ids fit in its byte range), then the
+ * pieces are slid together: no memory beyond the caller's array.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "tokenizers/bpe_internal.h"
+
+int bpe_safe_cut(const char *t, size_t p, size_t len)
+{
+    if (p == 0 || p >= len) return 0;
+    unsigned char a = (unsigned char)t[p - 1], b = (unsigned char)t[p];
+    if (b == ' ' && p + 1 < len && isalpha(a) && isalpha((unsigned char)t[p + 1])) return 1;
+    return a == '\n' && isalpha(b) && p >= 2 && !isspace((unsigned char)t[p - 2]);
+}
+
+size_t bpe_next_safe_cut(const char *t, size_t from, size_t len)
+{
+    for (size_t p = from ? from : 1; p + 1 < len; p++)
+        if (bpe_safe_cut(t, p, len)) return p;
+    return 0;
+}
+
+int bpe_cuts_are_safe(const Bpe *bpe)
+{
+    const char *p = bpe->pattern ? bpe->pattern : "";
+    return strcmp(p, BPE_PATTERN_GPT2) == 0 || strcmp(p, BPE_PATTERN_CL100K) == 0 ||
+           strcmp(p, BPE_PATTERN_O200K) == 0;
+}
+
+int bpe_encode_parallel(const Bpe *bpe, const char *text, size_t len, int flags, int n_threads,
+                        int32_t *ids, size_t cap, size_t *n_out)
+{
+    enum { MAX_CHUNKS = 256 };
+    int n_chunks = n_threads * 2 < MAX_CHUNKS ? n_threads * 2 : MAX_CHUNKS;
+    if (n_threads <= 1 || cap < len || len < (1 << 16) || !bpe_cuts_are_safe(bpe))
+        return bpe_encode(bpe, text, len, flags, ids, cap, n_out);
+    size_t cuts[MAX_CHUNKS + 1], counts[MAX_CHUNKS];
+    int n = 0;
+    cuts[n++] = 0;
+    for (int c = 1; c < n_chunks; c++) {
+        size_t want = len / (size_t)n_chunks * (size_t)c;
+        size_t at = want > cuts[n - 1] ? bpe_next_safe_cut(text, want, len) : 0;
+        if (at > cuts[n - 1]) cuts[n++] = at;
+    }
+    cuts[n] = len;
+    int failed = 0;
+    char message[512] = "";
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
+    for (int c = 0; c < n; c++) {
+        size_t clen = cuts[c + 1] - cuts[c];
+        if (bpe_encode(bpe, text + cuts[c], clen, flags, ids + cuts[c], clen, &counts[c]) != 0) {
+            #pragma omp critical
+            {
+                if (!failed) snprintf(message, sizeof message, "%s", last_error());
+                failed = 1;
+            }
+        }
+    }
+    if (failed) return fail("%s", message);
+    size_t at = 0;
+    for (int c = 0; c < n; c++) {
+        memmove(ids + at, ids + cuts[c], counts[c] * sizeof *ids);
+        at += counts[c];
+    }
+    *n_out = at;
+    return 0;
+}

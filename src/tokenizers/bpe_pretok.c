@@ -1,0 +1,262 @@
+/*
+ * bpe_pretok.c — cutting text into pre-tokens before the merge (bpe.c).
+ *
+ * The split is tiktoken's: its regular expression, run left to right, each
+ * match one pre-token. cl100k_base's pattern, for instance, makes
+ *
+ *     "I've 12345 cats!\n\n"  ->  "I" "'ve" " " "123" "45" " cats" "!\n\n"
+ *
+ * so merges never cross a word, a number is cut every three digits, and a
+ * space sticks to the word after it. The engine is PCRE2 in UTF mode with
+ * Unicode properties (\p{L}, \p{N}) and its JIT compiler. It was chosen over
+ * a hand-written scanner because it runs tiktoken's patterns verbatim (any
+ * tokenizer.json pattern works too) and, measured on English prose, is not
+ * the bottleneck once the merge is fast: see docs/14-subword-tokenizers.md.
+ *
+ * One translation makes PCRE2 agree with Rust's regex, which tiktoken uses:
+ * Rust's \s is the Unicode White_Space property, exactly
+ * [\t-\r\x{85}\p{Z}]; PCRE2's \s adds U+180E. So \s and \S are rewritten.
+ * PCRE2_MATCH_INVALID_UTF lets invalid UTF-8 through: such bytes match
+ * nothing, and every byte no match covers becomes a pre-token of its own
+ * run, so encoding never drops a byte.
+ *
+ * Special tokens ("<|endoftext|>") are cut out first when the caller allows
+ * them; the text between them is split independently, as tiktoken does.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "tokenizers/bpe_internal.h"
+
+const char BPE_PATTERN_GPT2[] =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+const char BPE_PATTERN_CL100K[] =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+    "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char BPE_PATTERN_O200K[] =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+    "|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+    "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+#define WHITE_SPACE "\\t-\\r\\x{85}\\p{Z}"   /* Unicode White_Space, as Rust's \s */
+
+/* Rewrite \s and \S (outside and inside classes) into the White_Space set.
+ * Returns a malloc'd pattern. */
+static char *translate(const char *pattern)
+{
+    size_t len = strlen(pattern);
+    char *out = xmalloc(len * 12 + 1, 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    int in_class = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = pattern[i];
+        if (c == '\\' && i + 1 < len) {
+            char e = pattern[i + 1];
+            const char *rep = NULL;
+            if (e == 's') rep = in_class ? WHITE_SPACE : "[" WHITE_SPACE "]";
+            else if (e == 'S' && !in_class) rep = "[^" WHITE_SPACE "]";
+            if (rep) {
+                memcpy(out + o, rep, strlen(rep));
+                o += strlen(rep);
+            } else {
+                out[o++] = c;
+                out[o++] = e;
+            }
+            i++;
+            continue;
+        }
+        if (c == '[' && !in_class) {
+            in_class = 1;
+            out[o++] = c;
+            if (i + 1 < len && pattern[i + 1] == '^') out[o++] = pattern[++i];
+            if (i + 1 < len && pattern[i + 1] == ']') out[o++] = pattern[++i];   /* literal ] first */
+            continue;
+        }
+        if (c == ']' && in_class) in_class = 0;
+        out[o++] = c;
+    }
+    out[o] = 0;
+    return out;
+}
+
+int bpe_pattern_compile(Bpe *bpe)
+{
+    bpe_pattern_free(bpe);
+    if (!bpe->pattern || !*bpe->pattern) return 0;
+    char *translated = translate(bpe->pattern);
+    if (!translated) return -1;
+    int err;
+    PCRE2_SIZE at;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &at, NULL);
+    free(translated);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof msg);
+        return fail("pre-tokenizer pattern: %s (near byte %zu of the translated pattern)", (char *)msg,
+                    (size_t)at);
+    }
+    /* Without JIT (a platform PCRE2 lacks it for) the interpreter still works. */
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    bpe->regex = re;
+    return 0;
+}
+
+void bpe_pattern_free(Bpe *bpe)
+{
+    if (bpe->regex) pcre2_code_free(bpe->regex);
+    bpe->regex = NULL;
+}
+
+int bpe_set_pattern(Bpe *bpe, const char *pattern)
+{
+    free(bpe->pattern);
+    bpe->pattern = xstrdup(pattern ? pattern : "");
+    if (!bpe->pattern) return -1;
+    return bpe_pattern_compile(bpe);
+}
+
+/* ---- the split ------------------------------------------------------------------ */
+
+int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
+                    int (*fn)(const char *piece, size_t n, void *ctx), void *ctx)
+{
+    if (len == 0) return 0;
+    if (!bpe->regex) return fn(text, len, ctx);
+    /* One match block per thread, made on its first call and kept, so that
+     * encoding allocates nothing after that (rg_tokenize's promise). */
+    static _Thread_local pcre2_match_data *md;
+    if (!md && !(md = pcre2_match_data_create(1, NULL))) return fail("out of memory");
+    size_t pos = 0, covered = 0;    /* next search start; end of the last piece */
+    int rc = 0;
+    while (pos < len) {
+        int found = pcre2_match(bpe->regex, (PCRE2_SPTR)text, len, pos, PCRE2_NO_UTF_CHECK, md, NULL);
+        if (found == PCRE2_ERROR_NOMATCH) break;
+        if (found < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(found, msg, sizeof msg);
+            rc = fail("pre-tokenizer: %s at byte %zu", (char *)msg, pos);
+            break;
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        size_t start = ov[0], end = ov[1];
+        if (end == start) {   /* an empty match (a custom pattern): step one byte on */
+            pos = start + 1;
+            continue;
+        }
+        if (start > covered && (rc = fn(text + covered, start - covered, ctx)) != 0) break;
+        if ((rc = fn(text + start, end - start, ctx)) != 0) break;
+        pos = covered = end;
+    }
+    if (rc == 0 && covered < len) rc = fn(text + covered, len - covered, ctx);
+    return rc;
+}
+
+/* A small cache of pre-tokens seen in this call, on the stack (no heap, no
+ * sharing between threads): words repeat (Zipf), and a hit costs an L1/L2
+ * probe where the vocabulary tables (megabytes) cost a cache miss each.
+ * A slot holds a pre-token of up to 16 bytes inline and its 1 to 3 ids. */
+enum { CACHE_SLOTS = 4096, CACHE_MAX_LEN = 16, CACHE_MAX_IDS = 3 };
+typedef struct {
+    uint64_t k0, k1;                 /* the bytes, zero-padded */
+    uint8_t len, n_ids;              /* len 0: empty */
+    uint16_t unused;
+    int32_t ids[CACHE_MAX_IDS];
+} CacheSlot;
+
+typedef struct {
+    const Bpe *bpe;
+    int32_t *ids;
+    size_t cap, *n;
+    CacheSlot cache[CACHE_SLOTS];
+} EncodeCtx;
+
+static int encode_one(const char *piece, size_t n, void *ctx)
+{
+    EncodeCtx *e = ctx;
+    if (n > CACHE_MAX_LEN)
+        return bpe_encode_piece(e->bpe, (const unsigned char *)piece, n, e->ids, e->cap, e->n);
+    uint64_t k[2] = { 0, 0 };
+    memcpy(k, piece, n);
+    uint64_t h = (k[0] * 0x9e3779b97f4a7c15ULL) ^ (k[1] * 0xc2b2ae3d27d4eb4fULL) ^ n;
+    CacheSlot *slot = &e->cache[(h ^ h >> 29 ^ h >> 47) & (CACHE_SLOTS - 1)];
+    if (slot->len == n && slot->k0 == k[0] && slot->k1 == k[1]) {
+        for (int i = 0; i < slot->n_ids; i++) {
+            if (*e->n < e->cap) e->ids[*e->n] = slot->ids[i];
+            (*e->n)++;
+        }
+        return 0;
+    }
+    /* Encode into a scratch array first, then copy out and remember. */
+    int32_t ids[CACHE_MAX_LEN];
+    size_t got = 0;
+    if (bpe_encode_piece(e->bpe, (const unsigned char *)piece, n, ids, CACHE_MAX_LEN, &got) != 0) return -1;
+    for (size_t i = 0; i < got; i++) {
+        if (*e->n < e->cap) e->ids[*e->n] = ids[i];
+        (*e->n)++;
+    }
+    if (got <= CACHE_MAX_IDS) {
+        slot->k0 = k[0], slot->k1 = k[1], slot->len = (uint8_t)n, slot->n_ids = (uint8_t)got;
+        memcpy(slot->ids, ids, got * sizeof *ids);
+    }
+    return 0;
+}
+
+/* The special starting exactly at text (the longest), or NULL. */
+static const BpeSpecial *special_at(const Bpe *bpe, const char *text, size_t len)
+{
+    const BpeSpecial *best = NULL;
+    for (int i = 0; i < bpe->n_specials; i++) {
+        const BpeSpecial *s = &bpe->specials[i];
+        if (s->len <= len && memcmp(s->text, text, s->len) == 0 && (!best || s->len > best->len)) best = s;
+    }
+    return best;
+}
+
+long bpe_find_special(const Bpe *bpe, const char *text, size_t len, int32_t *id)
+{
+    if (bpe->n_specials == 0) return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (!bpe->special_first[(unsigned char)text[i]]) continue;
+        const BpeSpecial *s = special_at(bpe, text + i, len - i);
+        if (s) {
+            if (id) *id = (int32_t)s->id;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+int bpe_encode(const Bpe *bpe, const char *text, size_t len, int flags,
+               int32_t *ids, size_t cap, size_t *n_out)
+{
+    *n_out = 0;
+    EncodeCtx e;
+    e.bpe = bpe, e.ids = ids, e.cap = cap, e.n = n_out;
+    for (int i = 0; i < CACHE_SLOTS; i++) e.cache[i].len = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = len;
+        const BpeSpecial *special = NULL;
+        if (flags & BPE_PARSE_SPECIAL) {
+            int32_t id;
+            long at = bpe_find_special(bpe, text + pos, len - pos, &id);
+            if (at >= 0) {
+                end = pos + (size_t)at;
+                special = special_at(bpe, text + end, len - end);
+            }
+        }
+        if (bpe_pretokenize(bpe, text + pos, end - pos, encode_one, &e) != 0) return -1;
+        if (!special) break;
+        if (*n_out < cap) ids[*n_out] = (int32_t)special->id;
+        (*n_out)++;
+        pos = end + special->len;
+    }
+    return 0;
+}

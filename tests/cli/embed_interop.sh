@@ -1,0 +1,75 @@
+# tests/cli/embed_interop.sh — rustgpt's embeddings against llama.cpp's
+# (node-llama-cpp's createEmbeddingContext / getEmbeddingFor) and against a
+# numpy BERT (tests/embed/bert_gguf.py), on random-weight BERT GGUF files.
+#
+# For a varied set of texts (short, long, truncated, accented, CJK, Greek,
+# punctuation, mixed case): cosine >= 0.9999 with llama.cpp for each pooling
+# it offers (mean and cls, as the file declares them), and with numpy for
+# max and mean-sqrt; normalised vectors have unit norm. Needs node with the
+# interop packages and python3 with numpy.
+. tests/cli/lib.sh
+
+PY=/usr/bin/python3
+NODE_MODULES=tests/interop/node_modules/node-llama-cpp
+if ! command -v node > /dev/null 2>&1 || [ ! -d "$NODE_MODULES" ]; then
+    echo "SKIP embed_interop: node or node-llama-cpp missing (make interop-deps)"; exit 0
+fi
+if ! "$PY" -c 'import numpy' > /dev/null 2>&1; then
+    echo "SKIP embed_interop: numpy missing (apt-get install python3-numpy)"; exit 0
+fi
+GEN=tests/embed/bert_gguf.py
+CHECK=tests/embed/check.py
+
+# The texts: one per line for rustgpt, a JSON list for llama.cpp (the long
+# ones as {"text", "max": 64}: llama.cpp refuses inputs longer than the
+# context, so it gets the tokens rustgpt keeps: the first 63 and [SEP]).
+"$PY" - "$WORK" <<'PYEOF'
+import json, sys
+work = sys.argv[1]
+texts = [
+    "the cat sat on the mat", "Hello, World!", "a", "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG.",
+    "Café naïve résumé — déjà vu", "中文 日本語 text", "α β γ and д ж", "search (embedding) model; 42 + 7 = 49?",
+    "running jumped quickly sadness", "unknownword xyzzy qwertyuiop", "  leading and trailing spaces  ",
+    "tabs\tin\tthe middle", "e-mail: someone@example.com #tag $5 100%", "Straße Ørsted çedilla niño",
+    "the " * 20 + "end",
+    " ".join(["water ice sun rises east west frozen rain snow book"] * 12),
+    "The river runs over the mountain to the house, and the music of the computer language is new. " * 4,
+]
+open(f"{work}/texts.txt", "w").write("\n".join(texts) + "\n")
+json.dump([{"text": t, "max": 64} for t in texts], open(f"{work}/texts.json", "w"))
+PYEOF
+
+for pooling in 1 2; do
+    name=$([ $pooling = 1 ] && echo mean || echo cls)
+    "$PY" $GEN make "$WORK/bert_$name.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 64 --pooling $pooling --seed $pooling
+    node tests/embed/llama_embed.mjs "$WORK/bert_$name.gguf" "$WORK/texts.json" 512 > "$WORK/llama_$name.jsonl" 2> "$WORK/node_err"
+    "$RUSTGPT" embed --model "$WORK/bert_$name.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_$name.jsonl" 2> "$WORK/err"
+    if [ -s "$WORK/llama_$name.jsonl" ]; then
+        "$PY" $CHECK "embed_bert_${name}_matches_llama_cpp" "$WORK/ours_$name.jsonl" "$WORK/llama_$name.jsonl"
+    else
+        fail "embed_bert_${name}_matches_llama_cpp" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
+    fi
+    expect_grep "embed_bert_${name}_counts_truncations" "$WORK/err" "warning: 2 texts were longer than the context of 64"
+done
+
+# f16 weights: the same numbers as llama.cpp (which converts them the same way)
+"$PY" $GEN make "$WORK/bert_f16.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 64 --pooling 1 --seed 5 --f16
+node tests/embed/llama_embed.mjs "$WORK/bert_f16.gguf" "$WORK/texts.json" 512 > "$WORK/llama_f16.jsonl" 2> /dev/null
+"$RUSTGPT" embed --model "$WORK/bert_f16.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_f16.jsonl" 2> /dev/null
+"$PY" $CHECK embed_bert_f16_matches_llama_cpp "$WORK/ours_f16.jsonl" "$WORK/llama_f16.jsonl"
+
+# max and mean-sqrt, which llama.cpp lacks: numpy from llama.cpp's token ids
+"$PY" -c '
+import json, sys
+ids = [json.loads(l)["tokens"] for l in open(sys.argv[1])]
+json.dump(ids, open(sys.argv[2], "w"))' "$WORK/llama_mean.jsonl" "$WORK/ids.json"
+for pooling in max mean-sqrt mean cls; do
+    "$PY" $GEN ref "$WORK/bert_mean.gguf" "$WORK/ids.json" $pooling > "$WORK/numpy_$pooling.jsonl"
+    "$RUSTGPT" embed --model "$WORK/bert_mean.gguf" --pooling $pooling --no-normalize "$WORK/texts.txt" \
+        > "$WORK/ours_p.jsonl" 2> /dev/null
+    "$PY" $CHECK "embed_bert_${pooling}_matches_numpy" "$WORK/ours_p.jsonl" "$WORK/numpy_$pooling.jsonl"
+done
+
+# normalised by default: unit norm
+"$RUSTGPT" embed --model "$WORK/bert_cls.gguf" "$WORK/texts.txt" > "$WORK/unit.jsonl" 2> /dev/null
+"$PY" $CHECK unit embed_vectors_have_unit_norm "$WORK/unit.jsonl"

@@ -1,0 +1,36 @@
+// tiktoken_ids.mjs ENCODING MODE FILE [--time] — the reference ids of OpenAI's
+// tiktoken (npm `tiktoken`, its Rust library built to WebAssembly) for the
+// UTF-8 text in FILE, printed space-separated on one line. MODE is
+//   allow   encode(text, "all")      specials become their ids
+//   plain   encode_ordinary(text)    specials are ordinary text
+//   refuse  encode(text)             tiktoken's default: text holding a
+//                                    special is an error ("REFUSED" is printed)
+// With --time it prints "MB/s tokens/s" of the encoding alone (loading and
+// reading not counted) instead of the ids: the speed reference of
+// `make bench-tokenize`.
+import { readFileSync } from "node:fs";
+import { get_encoding } from "tiktoken";
+
+const [enc_name, mode, file, flag] = process.argv.slice(2);
+const enc = get_encoding(enc_name);
+const bytes = readFileSync(file);
+const text = bytes.toString("utf8");
+let ids;
+const t0 = process.hrtime.bigint();
+try {
+  ids = mode === "allow" ? enc.encode(text, "all") : mode === "plain" ? enc.encode_ordinary(text) : enc.encode(text);
+} catch (e) {
+  process.stdout.write("REFUSED\n");
+  process.exit(0);
+}
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+if (flag === "--time") {
+  process.stdout.write(`${(bytes.length / 1e6 / seconds).toFixed(2)} ${(ids.length / seconds).toFixed(0)}\n`);
+} else {
+  // Joining a huge array at once is slow in V8: write in slices.
+  for (let i = 0; i < ids.length; i += 65536) {
+    process.stdout.write((i ? " " : "") + Array.from(ids.subarray(i, i + 65536)).join(" "));
+  }
+  process.stdout.write("\n");
+}
+enc.free();
