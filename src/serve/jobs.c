@@ -182,7 +182,7 @@ float *engine_embed(engine *e, const char *model, const char *const *texts, int 
         engine_set_error(err, 500, "server_error", "out of memory");
         goto done;
     }
-    rg_embed_options eopt = { RG_POOL_DEFAULT, 1, 1, 0 };
+    rg_embed_options eopt = rg_embed_default();
     rg_status status = rg_embed(ctx, texts, n, &eopt, out);
     if (status != RG_OK) {
         engine_set_error(err, status == RG_ERR_UNSUPPORTED ? 501 : status == RG_ERR_NOMEM ? 500 : 400,
