@@ -118,7 +118,6 @@ $(BUILD)/librustgpt.a: $(LIB_OBJ)
 
 # The shared library: what programs and the Python face (python/rustgpt_flow) load.
 $(BUILD)/librustgpt.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lpcre2-8 -lutf8proc -lm -ldl -lpthread
 	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
