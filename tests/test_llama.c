@@ -178,6 +178,27 @@ static void test_batched_prompt_equals_stepwise(void)
     }
 }
 
+/* A prompt of 32 tokens or more takes the float GEMM path (decoder_run.c):
+ * it must give what token-by-token decoding gives. */
+static void test_long_prompt_gemm_path_equals_stepwise(void)
+{
+    runner r;
+    spec s = base;
+    s.kv_heads = 2;
+    if (open_runner(&r, &s, 1) != 0) { CHECK(0); close_runner(&r); return; }
+    enum { LONG = 40 };
+    int32_t toks[LONG], seq = 0;
+    for (int i = 0; i < LONG; i++) toks[i] = (i * 7 + 3) % 50;
+    size_t V = (size_t)r.info.n_vocab;
+    float *a = malloc(V * sizeof *a), *b = malloc(V * sizeof *b);
+    for (int i = 0; i < LONG; i++) CHECK(r.vt->decode(r.model, r.ctx, 1, &toks[i], &seq, NULL, a) == RG_OK);
+    r.vt->context_reset(r.ctx, -1);
+    CHECK(r.vt->decode(r.model, r.ctx, LONG, toks, NULL, NULL, b) == RG_OK);
+    CHECK(max_abs_diff(a, b, V) < 1e-3f);
+    free(a); free(b);
+    close_runner(&r);
+}
+
 static void test_sequences_in_one_batch_are_independent(void)
 {
     runner r;
@@ -301,6 +322,7 @@ static void test_rope_is_relative(void)
 int main(void)
 {
     RUN(test_batched_prompt_equals_stepwise);
+    RUN(test_long_prompt_gemm_path_equals_stepwise);
     RUN(test_sequences_in_one_batch_are_independent);
     RUN(test_grouped_query_equals_repeated_heads);
     RUN(test_errors_leave_the_cache_unchanged);
