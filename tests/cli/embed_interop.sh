@@ -58,6 +58,27 @@ node tests/embed/llama_embed.mjs "$WORK/bert_f16.gguf" "$WORK/texts.json" 512 > 
 "$RUSTGPT" embed --model "$WORK/bert_f16.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_f16.jsonl" 2> /dev/null
 "$PY" $CHECK embed_bert_f16_matches_llama_cpp "$WORK/ours_f16.jsonl" "$WORK/llama_f16.jsonl"
 
+# decoders: llama.cpp pools a llama or gpt2 file without pooling_type as
+# the last token's hidden state (after the final norm), rustgpt with
+# --pooling last. (The gpt2 file asks for a BOS: tokenizer.ggml.add_bos_token.)
+"$PY" -c '
+import json, sys
+texts = [l.rstrip("\n") for l in open(sys.argv[1])]
+json.dump([{"text": t, "max": 64} for t in texts], open(sys.argv[2], "w"))' "$WORK/texts.txt" "$WORK/dec.json"
+"$PY" tests/gguf/make_gguf.py --arch llama --out "$WORK/llama.gguf" --layers 2 --embd 64 --heads 4 --kv-heads 2 \
+    --ff 128 --ctx 64 --tokenizer llama --seed 3 > /dev/null
+"$PY" tests/gguf/make_gguf.py --arch gpt2 --out "$WORK/gpt2.gguf" --layers 2 --embd 64 --heads 4 --ff 128 --ctx 64 \
+    --tokenizer gpt2 --seed 3 --add-bos 1 > /dev/null
+for arch in llama gpt2; do
+    node tests/embed/llama_embed.mjs "$WORK/$arch.gguf" "$WORK/dec.json" 512 > "$WORK/llama_$arch.jsonl" 2> "$WORK/node_err"
+    "$RUSTGPT" embed --model "$WORK/$arch.gguf" --pooling last --no-normalize "$WORK/texts.txt" > "$WORK/ours_$arch.jsonl" 2> /dev/null
+    if [ -s "$WORK/llama_$arch.jsonl" ]; then
+        "$PY" $CHECK "embed_${arch}_last_matches_llama_cpp" "$WORK/ours_$arch.jsonl" "$WORK/llama_$arch.jsonl"
+    else
+        fail "embed_${arch}_last_matches_llama_cpp" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
+    fi
+done
+
 # max and mean-sqrt, which llama.cpp lacks: numpy from llama.cpp's token ids
 "$PY" -c '
 import json, sys

@@ -28,7 +28,7 @@ for (const item of items) {
     }
     if (typeof item !== "string" && tokens.length > item.max) {
         const last = tokens.at(-1);
-        tokens = tokens.slice(0, item.max - 1);
+        tokens = tokens.slice(0, wpm ? item.max - 1 : item.max);
         if (wpm) tokens.push(last);
     }
     const e = await ctx.getEmbeddingFor(typeof item === "string" ? item : tokens);
