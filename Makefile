@@ -7,6 +7,9 @@
 #   make bench           the speed table of `rustgpt bench`
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
+#   make examples        the example plugins (build/examples/*.so) and hello
+#   make install PREFIX=D  static + shared library, headers, rustgpt.pc, the program
+#   make coverage        line coverage of the library over `make test` (gcovr)
 #
 # The default build targets generic x86-64 / aarch64: SIMD kernels are compiled
 # with per-file target flags and chosen at run time (src/core/kernels/dispatch.c).
@@ -14,9 +17,14 @@
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
+CFLAGS   += -fPIC $(EXTRA_CFLAGS)      # the objects go into librustgpt.so too
+LDFLAGS  += $(EXTRA_LDFLAGS)
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Iinclude
-LDLIBS   += -lcjson -lcsv -lm
+LDLIBS   += -lcjson -lcsv -lm -ldl -lpthread
+# Plugins (rustgpt/plugin.h) call the library's rg_source_* functions in the
+# program that loads them: export its symbols.
+LDFLAGS  += -rdynamic
 OMP      ?= 1
 SANITIZE ?= 0
 BUILD    ?= build
@@ -69,8 +77,8 @@ $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all test valgrind bench plot fuzz clean interop-deps
-all: rustgpt
+.PHONY: all test valgrind bench plot fuzz clean interop-deps examples install coverage
+all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
 all: $(BUILD)/rustgpt
@@ -85,6 +93,9 @@ $(BUILD)/rustgpt: $(BUILD)/cli/main.o $(BUILD)/libcli.a $(BUILD)/librustgpt.a
 $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+$(BUILD)/librustgpt.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lm -ldl -lpthread
+
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^
 
@@ -96,6 +107,9 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libcli.a $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< $(BUILD)/libcli.a $(BUILD)/librustgpt.a $(LDFLAGS) $(LDLIBS)
 
+# test_noalloc counts the library's allocations through the linker.
+$(BUILD)/tests/test_noalloc: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
+
 # The npm packages of the interop tests (tests/interop/package.json, pinned by
 # its package-lock.json) go into tests/interop/node_modules, once.
 INTEROP_STAMP = tests/interop/node_modules/.installed
@@ -104,8 +118,45 @@ $(INTEROP_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm install --omit=optional --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP)
-	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) sh tests/run.sh
+# ---- plugins, the shared library, installing -------------------------------
+# Plugins are built against the headers only: the rg_* functions they call
+# come from the program that loads them (linked with -rdynamic).
+PLUGIN_CFLAGS = -std=c11 -Iinclude $(OPT) -g -fPIC -shared $(WARNINGS)
+EXAMPLE_PLUGINS := $(patsubst examples/plugins/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugins/*.c))
+TEST_PLUGINS    := $(patsubst tests/plugins/%.c,$(BUILD)/tests/plugins/%.so,$(wildcard tests/plugins/*.c))
+examples: $(EXAMPLE_PLUGINS)
+$(BUILD)/examples/%.so: examples/plugins/%.c include/rustgpt.h include/rustgpt/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(filter -fsanitize%,$(CFLAGS)) -o $@ $<
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/rustgpt.h include/rustgpt/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(filter -fsanitize%,$(CFLAGS)) -o $@ $<
+
+PREFIX  ?= /usr/local
+LIBDIR   = $(DESTDIR)$(PREFIX)/lib
+install: $(BUILD)/rustgpt $(BUILD)/librustgpt.a $(BUILD)/librustgpt.so rustgpt.pc.in
+	install -d $(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/rustgpt $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/librustgpt.a $(LIBDIR)/librustgpt.a
+	install -m 755 $(BUILD)/librustgpt.so $(LIBDIR)/librustgpt.so.0
+	ln -sf librustgpt.so.0 $(LIBDIR)/librustgpt.so
+	install -m 644 include/rustgpt.h $(DESTDIR)$(PREFIX)/include/rustgpt.h
+	install -m 644 include/rustgpt/plugin.h $(DESTDIR)$(PREFIX)/include/rustgpt/plugin.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define RG_VERSION "\(.*\)"/\1/p' include/rustgpt.h)|' \
+	    rustgpt.pc.in > $(LIBDIR)/pkgconfig/rustgpt.pc
+	install -m 755 $(BUILD)/rustgpt $(DESTDIR)$(PREFIX)/bin/rustgpt
+
+test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP) $(BUILD)/librustgpt.so $(EXAMPLE_PLUGINS) $(TEST_PLUGINS)
+	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) \
+	    BUILD_DIR=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+# Line coverage of the library (not the CLI, not the tests) over `make test`,
+# in a separate build (build-coverage/) instrumented with --coverage.
+coverage:
+	rm -rf build-coverage
+	$(MAKE) BUILD=build-coverage OPT=-O0 EXTRA_CFLAGS=--coverage EXTRA_LDFLAGS=--coverage test
+	gcovr --root . --filter 'src/' --exclude 'src/cli/' --object-directory build-coverage \
+	    --print-summary --txt build-coverage/coverage.txt
+	@tail -n 3 build-coverage/coverage.txt
 
 valgrind:
 	$(MAKE) OMP=0 BUILD=build-serial build-serial/rustgpt
@@ -153,7 +204,7 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
-	rm -rf build build-asan build-serial build-fuzz rustgpt
+	rm -rf build build-asan build-serial build-fuzz build-coverage rustgpt
 
 # ---- stress ------------------------------------------------------------------
 # Big inputs, too big for every `make test`: 100 MB datasets (peak memory and

@@ -19,7 +19,7 @@
 set -u
 RUSTGPT=${RUSTGPT:-./rustgpt}
 OUT=models/experiments
-BASE="--dim 64 --heads 4 --hidden 128 --layers 2 --epochs 30 --threads 1 --seed 42 -q"
+BASE="--dim 64 --heads 4 --hidden 128 --layers 2 --epochs 30 --batch 1 --threads 1 --seed 42 -q"
 mkdir -p "$OUT"
 
 # The chat questions, each followed by /clear so that every answer starts
@@ -30,9 +30,9 @@ sed -n "${pattern}\\2/p" data/chat.json > "$OUT/answers.txt"
 
 nopos_binary() {
     if [ ! -x "$OUT/nopos/rustgpt" ]; then
-        rm -rf "$OUT/nopos" && mkdir -p "$OUT/nopos" && cp -r Makefile src "$OUT/nopos/" &&
+        rm -rf "$OUT/nopos" && mkdir -p "$OUT/nopos" && cp -r Makefile src include "$OUT/nopos/" &&
         sed -i 's/x\[i\] = tok\[i\] + pos\[i\];/x[i] = tok[i] + 0.0f * pos[i];/' \
-            "$OUT/nopos/src/layers/embedding.c" &&
+            "$OUT/nopos/src/archs/layers/embedding.c" &&
         make -C "$OUT/nopos" > "$OUT/nopos/build.log" 2>&1 || return 1
     fi
     echo "$OUT/nopos/rustgpt"

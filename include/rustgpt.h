@@ -63,6 +63,9 @@ const char *rg_version(void);
 
 /* ---- tokenizers -------------------------------------------------------- */
 
+/* A tokenizer: text to token ids and back. Made by rg_tokenizer_load (the
+ * caller frees it) or owned by a model (rg_model_tokenizer). Read-only once
+ * made: any number of threads may use one. */
 typedef struct rg_tokenizer rg_tokenizer;
 
 /* Special tokens a tokenizer may define; rg_tokenizer_special() gives -1 for
@@ -88,10 +91,14 @@ rg_status rg_tokenizer_load(const char *name_or_path, rg_tokenizer **out);
 /* Save in the tokenizer's own file form (tokenizer.json for BPE).
  * Errors: RG_ERR_IO, RG_ERR_UNSUPPORTED. The write is atomic. */
 rg_status rg_tokenizer_save(const rg_tokenizer *tok, const char *path);
+/* Free a tokenizer from rg_tokenizer_load (NULL is allowed); never one a
+ * model owns. */
 void rg_tokenizer_free(rg_tokenizer *tok);
 /* The registered name of its kind ("word", "bpe", "spm", "wordpiece", ...). */
 const char *rg_tokenizer_kind(const rg_tokenizer *tok);
+/* The number of token ids, specials included. */
 int32_t rg_tokenizer_n_vocab(const rg_tokenizer *tok);
+/* The id of a special token, or -1 when the tokenizer has none. */
 int32_t rg_tokenizer_special(const rg_tokenizer *tok, rg_special which);
 
 /* Encode text[0..len) into ids[0..cap). *n_out gets the number of ids; when
@@ -112,7 +119,11 @@ const char *rg_token_piece(const rg_tokenizer *tok, int32_t id, size_t *len);
 
 /* ---- models and contexts ----------------------------------------------- */
 
+/* A loaded model: weights, config and tokenizer, read-only and shareable by
+ * threads. rg_model_load makes one; rg_model_free frees it. */
 typedef struct rg_model rg_model;
+/* Per-user state of one model (KV caches, scratch): one thread at a time.
+ * rg_context_new makes one; rg_context_free frees it. */
 typedef struct rg_context rg_context;
 
 /* What a model is, for front ends to show and check against. */
@@ -146,6 +157,7 @@ rg_status rg_model_load(const char *path, const rg_model_options *opt, rg_model 
  * Errors: RG_ERR_IO, RG_ERR_UNSUPPORTED (that format cannot hold the model:
  * the message says why). The previous file survives a failed save. */
 rg_status rg_model_save(const rg_model *model, const char *path);
+/* Free a model and its tokenizer (NULL is allowed). Free its contexts first. */
 void rg_model_free(rg_model *model);
 /* Fill *info; strings in it live as long as the model. */
 void rg_model_get_info(const rg_model *model, rg_model_info *info);
@@ -163,6 +175,7 @@ typedef struct {
  * everything it will need here, so that decoding does not allocate.
  * Errors: RG_ERR_INVALID (n_ctx larger than the model allows), RG_ERR_NOMEM. */
 rg_status rg_context_new(const rg_model *model, const rg_context_options *opt, rg_context **out);
+/* Free a context (NULL is allowed). */
 void rg_context_free(rg_context *ctx);
 /* Forget sequence seq's tokens (-1: every sequence). */
 void rg_context_reset(rg_context *ctx, int32_t seq);
@@ -183,6 +196,7 @@ rg_status rg_decode(rg_context *ctx, int32_t n, const int32_t *tokens, const int
 
 /* ---- sampling and generation ------------------------------------------- */
 
+/* How to choose each next token; rg_sampling_default() gives the CLI's. */
 typedef struct {
     float temperature;       /* 0: greedy                                    */
     int32_t top_k;           /* 0: off                                       */
@@ -192,13 +206,15 @@ typedef struct {
     int32_t max_tokens;
 } rg_sampling;
 
-/* The defaults of the CLI: greedy, 64 tokens, seed 42. */
+/* The defaults of the CLI: greedy, 60 tokens, seed 42. */
 rg_sampling rg_sampling_default(void);
 
+/* A token chooser with its own random state (rg_sampler_new). */
 typedef struct rg_sampler rg_sampler;
 /* A sampler keeps its random state and scratch ([n_vocab] ids). The caller
  * frees it. Errors: RG_ERR_INVALID, RG_ERR_NOMEM. */
 rg_status rg_sampler_new(const rg_sampling *params, int32_t n_vocab, rg_sampler **out);
+/* Free a sampler (NULL is allowed). */
 void rg_sampler_free(rg_sampler *s);
 /* Choose the next token from logits [n_vocab] (modified in place by the
  * penalty and temperature); recent [n_recent] are the tokens the repetition
@@ -213,7 +229,9 @@ typedef int (*rg_token_fn)(int32_t token, const char *text, size_t len, void *us
 /* Continue sequence 0 of ctx with prompt (text, tokenized as the model
  * expects) and generate until EOS, a stop string (stop[n_stop], matched on
  * the output text and not included), max_tokens, or on_token returning
- * nonzero. *n_generated (may be NULL) gets the count.
+ * nonzero. Text held back for a stop string that never came is passed at
+ * the end in one more call with token -1. *n_generated (may be NULL) gets
+ * the count.
  * Errors: those of rg_decode; RG_ERR_INTERRUPTED when on_token stopped it. */
 rg_status rg_generate(rg_context *ctx, const char *prompt, const rg_sampling *params,
                       const char *const *stop, int n_stop, rg_token_fn on_token, void *user,
@@ -230,12 +248,14 @@ rg_status rg_chat_render(const rg_model *model, const rg_message *msgs, int n_ms
 
 /* ---- embeddings -------------------------------------------------------- */
 
+/* How rg_embed turns a text's token vectors into one vector. */
 typedef enum {
     RG_POOL_DEFAULT = -1,   /* what the model declares, else mean */
     RG_POOL_NONE = 0, RG_POOL_MEAN = 1, RG_POOL_CLS = 2, RG_POOL_LAST = 3,
     RG_POOL_MAX = 4, RG_POOL_MEAN_SQRT = 5,
 } rg_pooling;
 
+/* Options of rg_embed; n_truncated is an output. */
 typedef struct {
     rg_pooling pooling;
     int normalize;           /* L2-normalise each vector (default 1)              */
@@ -252,6 +272,7 @@ rg_status rg_embed(rg_context *ctx, const char *const *texts, int32_t n,
 
 /* ---- the registry ------------------------------------------------------ */
 
+/* The three kinds of registered implementation (rustgpt/plugin.h). */
 typedef enum { RG_KIND_TOKENIZER, RG_KIND_ARCH, RG_KIND_FORMAT } rg_kind;
 
 /* One registered implementation, as `rustgpt plugins` lists it. */

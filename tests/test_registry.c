@@ -26,6 +26,20 @@ static void test_status_names_and_version(void)
     CHECK(strcmp(rg_last_error(), "x 3") == 0);
 }
 
+static void test_utf8_helpers(void)
+{
+    CHECK(utf8_complete_prefix("abc", 3) == 3);
+    CHECK(utf8_complete_prefix("a\xc3", 2) == 1);             /* half of é */
+    CHECK(utf8_complete_prefix("a\xc3\xa9", 3) == 3);
+    CHECK(utf8_complete_prefix("\xe6\x97", 2) == 0);          /* two thirds of 日 */
+    CHECK(utf8_complete_prefix("\xe6\x97\xa5", 3) == 3);
+    CHECK(utf8_complete_prefix("x\xf0\x9f\x98", 4) == 1);     /* three quarters of an emoji */
+    CHECK(utf8_complete_prefix("", 0) == 0);
+    CHECK(utf8_invalid_at("ok \xc3\xa9", 5) == 5);
+    CHECK(utf8_invalid_at("ok \xff", 4) == 3);
+    CHECK(utf8_invalid_at("\xed\xa0\x80", 3) == 0);          /* a surrogate */
+}
+
 static void *set_error_elsewhere(void *arg)
 {
     fail("from another thread");
@@ -249,6 +263,7 @@ int main(void)
 {
     RUN(test_status_names_and_version);
     RUN(test_errors_are_per_thread);
+    RUN(test_utf8_helpers);
     RUN(test_source_scalars);
     RUN(test_source_arrays);
     RUN(test_source_tensors_and_keep);

@@ -55,6 +55,7 @@ typedef struct {
  * rustgpt's own formats use the architecture "gpt" and keys "gpt.*". */
 typedef struct rg_source rg_source;
 
+/* The type of a metadata value (arrays hold ints, floats or strings). */
 typedef enum {
     RG_VALUE_INT, RG_VALUE_FLOAT, RG_VALUE_BOOL, RG_VALUE_STRING, RG_VALUE_ARRAY,
 } rg_value_type;
@@ -65,11 +66,6 @@ typedef enum {
 const rg_tensor *rg_source_tensor(const rg_source *src, const char *name);
 int32_t rg_source_n_tensors(const rg_source *src);
 const rg_tensor *rg_source_tensor_at(const rg_source *src, int32_t i);
-/* Every key, in the order it was first set (what a writer walks): the
- * name of key i < rg_source_n_keys(src), its type in *type (may be NULL);
- * NULL past the end. */
-int32_t rg_source_n_keys(const rg_source *src);
-const char *rg_source_key_at(const rg_source *src, int32_t i, rg_value_type *type);
 rg_status rg_source_int(const rg_source *src, const char *key, int64_t *out);
 rg_status rg_source_float(const rg_source *src, const char *key, double *out);
 rg_status rg_source_bool(const rg_source *src, const char *key, int *out);
@@ -102,12 +98,17 @@ rg_status rg_source_keep(rg_source *src, void *ptr, size_t unmap_len);
 
 /* ---- the tokenizer interface --------------------------------------------- */
 
+/* A tokenizer: probe/load/from_source/train make its state; the rest use
+ * it. Required: destroy, n_vocab, special, encode, decode, piece and one of
+ * load, from_source, train. Errors are rg_status values. */
 typedef struct {
     uint32_t abi_version;        /* RG_ABI_VERSION                              */
     const char *name;            /* "bpe", "char", ...                          */
     int32_t version;
-    /* Can this tokenizer read the file? head holds its first n bytes. May be
-     * NULL (then only from_source and train make one). */
+    /* Can this tokenizer read the file? head holds its first n bytes. For a
+     * name that is not a file ("cl100k_base") it is asked with head NULL and
+     * n 0: return 1 to have load(name) called. May be NULL (then only
+     * from_source and train make one). */
     int (*probe)(const char *path, const unsigned char *head, size_t n);
     rg_status (*load)(const char *path, void **state);
     /* From a model's metadata (tokenizer.ggml.* or rustgpt's own keys). */
@@ -130,6 +131,9 @@ typedef struct {
 
 /* ---- the architecture interface ------------------------------------------ */
 
+/* An architecture: create builds a read-only model state from a source;
+ * contexts hold per-user state. Required: create, destroy, the four
+ * context functions and decode or hidden. */
 typedef struct {
     uint32_t abi_version;
     const char *name;            /* matches general.architecture                */
@@ -160,6 +164,7 @@ typedef struct {
 
 /* ---- the file format interface -------------------------------------------- */
 
+/* A model file format: probe and load are required, save is optional. */
 typedef struct {
     uint32_t abi_version;
     const char *name;            /* "gguf"                                      */
@@ -174,6 +179,9 @@ typedef struct {
 
 /* ---- plugins ---------------------------------------------------------------- */
 
+/* What a plugin's entry point is given: the host's ABI version and the
+ * functions that register its vtables (they return RG_ERR_PLUGIN for a
+ * vtable of another ABI version, RG_ERR_INVALID for a name already taken). */
 typedef struct {
     uint32_t abi_version;        /* RG_ABI_VERSION of the host                  */
     rg_status (*register_tokenizer)(const rg_tokenizer_vtable *vt);
@@ -181,6 +189,8 @@ typedef struct {
     rg_status (*register_format)(const rg_format_vtable *vt);
 } rg_plugin_host;
 
+/* The entry point a plugin exports under the name RG_PLUGIN_ENTRY; a
+ * status other than RG_OK unloads the plugin. */
 typedef rg_status (*rg_plugin_init_fn)(const rg_plugin_host *host);
 #define RG_PLUGIN_ENTRY "rustgpt_plugin_init"
 

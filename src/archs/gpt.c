@@ -184,6 +184,7 @@ void model_free(Model *m)
 {
     free(m->params);
     vocab_free(&m->vocab);
+    rg_tokenizer_free(m->tokenizer);
     memset(m, 0, sizeof *m);
 }
 

@@ -18,6 +18,7 @@
 #define RUSTGPT_MODEL_H
 
 #include "tokenizers/word.h"
+#include "rustgpt.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -77,7 +78,8 @@ void weights_map(Weights *w, const ModelConfig *c, float *buffer);
 
 typedef struct {
     ModelConfig config;
-    Vocab vocab;
+    Vocab vocab;                /* the word tokenizer's words (when tokenizer is NULL) */
+    rg_tokenizer *tokenizer;    /* any other tokenizer (owned), or NULL for vocab      */
     size_t n_params;
     float *params;              /* the one parameter buffer                  */
     Weights w;                  /* named views into params                   */

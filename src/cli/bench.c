@@ -40,6 +40,21 @@
 #include <omp.h>
 #endif
 
+const char bench_help[] =
+    "usage: rustgpt bench [options]\n"
+    "\n"
+    "Measures this machine: each kernel path's FP32 peak, training tokens/s of the\n"
+    "default model at batch 1, 8 and 16, generation ms/token, tokenizer speed and the\n"
+    "peak memory of a training run, with the kernel paths side by side.\n"
+    "\n"
+    "  --threads N (all cores)   threads for the measurements\n"
+    "  --kernels LIST (all)      comma-separated paths: scalar,avx2,avx512,neon\n"
+    "  --seconds S (0.5)         minimum time per measurement (0 to 60)\n"
+    "\n"
+    "rustgpt bench quant [--rows N (8192)] [--cols N (12288)] [--seconds S] [--threads N]\n"
+    "  quant_matvec's GB/s and GFLOP/s for every weight type and kernel path against\n"
+    "  a measured memcpy bandwidth, and quant_matmul with 64 rows (docs/16-quantization.md).\n";
+
 enum { MAX_PATHS = 4, N_BATCHES = 3 };
 static const int batches[N_BATCHES] = { 1, 8, 16 };
 
@@ -320,8 +335,10 @@ static int parse_bench_args(int argc, char **argv, Bench *b)
     b->threads = kernel_threads();
     b->n_paths = 0;
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *v = option_value(argc, argv, &i);
-        if (!v) return EXIT_USAGE;
+        const char *arg = argv[i], *v;
+        if (strcmp(arg, "--threads") != 0 && strcmp(arg, "--seconds") != 0 && strcmp(arg, "--kernels") != 0)
+            return unknown_argument("bench", arg);
+        if (!(v = option_value(argc, argv, &i))) return EXIT_USAGE;
         if (strcmp(arg, "--threads") == 0) {
             if (parse_int(arg, v, 1, 1024, &b->threads) != 0) return EXIT_USAGE;
         } else if (strcmp(arg, "--seconds") == 0) {
@@ -341,7 +358,7 @@ static int parse_bench_args(int argc, char **argv, Bench *b)
                 if (!found) return usage_error("--kernels: '%s' is not available on this CPU", name);
             }
         } else {
-            return usage_error("bench: unknown option '%s'", arg);
+            return unknown_argument("bench", arg);
         }
     }
     if (b->n_paths == 0)

@@ -206,7 +206,7 @@ static int answer_line(ChatSession *s, const char *line, const ChatStyle *style,
 {
     const char *delay = getenv("RUSTGPT_TEST_TOKEN_DELAY_MS");
     AnswerPrinter printer = { .delay_ms = delay ? atol(delay) : 0 };
-    token_printer_init(&printer.printer, &s->model->vocab, stdout);
+    token_printer_init_model(&printer.printer, s->model, stdout);
     ChatTurn turn;
     interrupted = 0;
     int rc = chat_answer(s, line, print_answer_token, &printer, &turn);
@@ -254,6 +254,24 @@ static int converse(ChatSession *s, const ChatStyle *style)
     return status;
 }
 
+const char chat_help[] =
+    "usage: rustgpt chat [--model FILE] [--history N|all] [sampling options]\n"
+    "\n"
+    "Answers each line you type as the model's chat data taught it. In a terminal: line\n"
+    "editing, /help for the slash commands (/set, /show, /clear, /save, /exit); from a\n"
+    "pipe: one answer line per input line.\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n"
+    "  --history N|all (0)    earlier turns kept in the context (all: every turn that fits)\n"
+    "sampling:\n"
+    "  --temperature T (0)    0 = greedy; higher is more random\n"
+    "  --top-k K (0 = off)    keep the K most likely tokens\n"
+    "  --top-p P (1 = off)    keep the most likely tokens whose probabilities add up to P\n"
+    "  --repeat-penalty R (1 = off)  discourage tokens already in the context\n"
+    "  --max-tokens N (60)    longest answer\n"
+    "  --seed S (42)          the sampler's generator\n"
+    "  --beams N (1 = off)    beam search with N hypotheses (deterministic)\n"    "NO_COLOR set in the environment turns the terminal styles off.\n";
+
 int cmd_chat(int argc, char **argv)
 {
     const char *model_path = DEFAULT_MODEL_PATH, *history = "0";
@@ -268,7 +286,7 @@ int cmd_chat(int argc, char **argv)
         } else if (strcmp(argv[i], "--history") == 0) {
             if (!(history = option_value(argc, argv, &i))) return EXIT_USAGE;
         } else {
-            return usage_error("chat: unexpected argument '%s'", argv[i]);
+            return unknown_argument("chat", argv[i]);
         }
     }
     if (chat_parse_history(history, &max_history) != 0) return EXIT_USAGE;

@@ -17,6 +17,7 @@
  */
 #include "cli/chat.h"
 #include "tokenizers/word.h"
+#include "infer/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,7 @@ static void note_unknown(const char *piece, size_t len, void *ctx)
 {
     UnknownScan *scan = ctx;
     ChatSession *s = scan->s;
-    if (vocab_lookup(&s->model->vocab, piece, len) >= 0) return;
+    if (s->model->tokenizer || vocab_lookup(&s->model->vocab, piece, len) >= 0) return;
     /* This line's list, for the note after the answer. */
     char *list = scan->turn->unknown;
     size_t used = strlen(list), cap = sizeof scan->turn->unknown;
@@ -160,7 +161,7 @@ static int record_token(int token, void *ctx)
 {
     Recorder *r = ctx;
     r->s->answer[r->turn->n_answer++] = token;
-    if (token == TOKEN_EOS) r->turn->ended = 1;
+    if (token == model_eos(r->s->model)) r->turn->ended = 1;
     if (r->on_token && r->on_token(token, r->ctx)) r->turn->stopped = 1;
     return r->turn->stopped;
 }
@@ -213,12 +214,12 @@ static int transcript_append(ChatSession *s, const char *text, size_t len)
 /* Add "User: {line}\nAssistant: {answer}\n\n" to the transcript. */
 static int record_transcript(ChatSession *s, const char *line, int n_answer)
 {
-    const Vocab *vocab = &s->model->vocab;
-    int n_shown = n_answer > 0 && s->answer[n_answer - 1] == TOKEN_EOS ? n_answer - 1 : n_answer;
-    size_t need = tokenizer_decode(vocab, s->answer, n_shown, NULL, 0);
+    int eos = model_eos(s->model);
+    int n_shown = n_answer > 0 && s->answer[n_answer - 1] == eos ? n_answer - 1 : n_answer;
+    size_t need = model_decode(s->model, s->answer, n_shown, NULL, 0);
     char *text = xmalloc(need + 1, 1);
     if (!text) return -1;
-    tokenizer_decode(vocab, s->answer, n_shown, text, need + 1);
+    model_decode(s->model, s->answer, n_shown, text, need + 1);
     int rc = transcript_append(s, "User: ", 6);
     if (rc == 0) rc = transcript_append(s, line, strlen(line));
     if (rc == 0) rc = transcript_append(s, "\nAssistant: ", 12);
@@ -234,8 +235,8 @@ static int record_transcript(ChatSession *s, const char *line, int n_answer)
 static void keep_turn(ChatSession *s, const int *prompt, int n_prompt, ChatTurn *turn)
 {
     if (!turn->ended) {
-        s->answer[turn->n_answer] = TOKEN_EOS;
-        if (s->gen.n_context < s->model->config.seq_len) generator_feed(&s->gen, TOKEN_EOS);
+        s->answer[turn->n_answer] = model_eos(s->model);
+        if (s->gen.n_context < s->model->config.seq_len) generator_feed(&s->gen, model_eos(s->model));
     }
     int n_answer = turn->n_answer + !turn->ended;
     memcpy(s->tokens + s->n_tokens, prompt, (size_t)n_prompt * sizeof(int));
@@ -248,14 +249,13 @@ int chat_answer(ChatSession *s, const char *line, TokenCallback on_token, void *
                 ChatTurn *turn)
 {
     memset(turn, 0, sizeof *turn);
-    const Vocab *vocab = &s->model->vocab;
     size_t size = strlen(line) + 32;
     char *text = xmalloc(size, 1);
     if (!text) return -1;
     snprintf(text, size, "User: %s Assistant:", line);
-    int n_prompt = tokenizer_encode(vocab, text, NULL, 0);
-    int *ids = xmalloc((size_t)n_prompt, sizeof(int));
-    if (ids) tokenizer_encode(vocab, text, ids, n_prompt);
+    int n_prompt = model_encode(s->model, text, NULL, 0);
+    int *ids = n_prompt >= 0 ? xmalloc((size_t)(n_prompt ? n_prompt : 1), sizeof(int)) : NULL;
+    if (ids) model_encode(s->model, text, ids, n_prompt);
     free(text);
     if (!ids) return -1;
     UnknownScan scan = { s, turn };

@@ -22,6 +22,12 @@ int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int unknown_argument(const char *command, const char *arg)
+{
+    if (is_option(arg)) return usage_error("%s: unknown option '%s'", command, arg);
+    return usage_error("%s: unexpected argument '%s'", command, arg);
+}
+
 int is_option(const char *arg) { return arg[0] == '-' && arg[1] != '\0'; }
 
 const char *option_value(int argc, char **argv, int *i)

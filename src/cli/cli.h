@@ -28,7 +28,21 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+
+/* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
+ * removing those from argv. EXIT_OK, or an exit status after fail(). */
+int cli_load_plugins(int *argc, char **argv);
+
+/* Each command's own help (`rustgpt CMD --help`), defined in its file. */
+extern const char train_help[], chat_help[], generate_help[], eval_help[], tokenize_help[],
+    info_help[], convert_help[], bench_help[], explain_help[], plugins_help[],
+    quantize_help[];
+
+/* The usage error for an argument command does not take: "CMD: unknown
+ * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
+int unknown_argument(const char *command, const char *arg);
 
 /* `rustgpt info` for a GGUF file (gguf_info.c). Returns 0, or -1 after fail(). */
 int gguf_print_info(const char *path, FILE *out);
@@ -63,8 +77,11 @@ typedef struct {
     const Vocab *vocab;
     FILE *out;
     Detokenizer detok;
+    const Model *model;      /* set by token_printer_init_model: any tokenizer */
 } TokenPrinter;
 void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out);
+/* The same for m's tokenizer, whichever it is (infer/text.h). */
+void token_printer_init_model(TokenPrinter *p, const Model *m, FILE *out);
 int print_token(int token, void *printer);   /* a TokenCallback */
 
 #endif

@@ -3,10 +3,12 @@
  * tokenize, info and convert.
  */
 #include "cli/cli.h"
+#include "rustgpt.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "formats/modelfile.h"
 #include "train/train.h"
+#include "infer/text.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -18,12 +20,27 @@ void token_printer_init(TokenPrinter *p, const Vocab *vocab, FILE *out)
 {
     p->vocab = vocab;
     p->out = out;
+    p->model = NULL;
     detokenizer_init(&p->detok);
+}
+
+void token_printer_init_model(TokenPrinter *p, const Model *m, FILE *out)
+{
+    token_printer_init(p, &m->vocab, out);
+    if (m->tokenizer) p->model = m;
 }
 
 int print_token(int token, void *printer)
 {
     TokenPrinter *p = printer;
+    if (p->model) {                    /* a tokenizer other than word: its own text */
+        char text[256];
+        if (token == model_eos(p->model)) return 0;
+        size_t len = model_decode(p->model, &token, 1, text, sizeof text);
+        fwrite(text, 1, len < sizeof text ? len : sizeof text - 1, p->out);
+        fflush(p->out);
+        return 0;
+    }
     if (token == TOKEN_EOS || token == TOKEN_PAD) return 0;
     fputs(detokenizer_next(&p->detok, p->vocab, token), p->out);
     fputs(tokenizer_piece(p->vocab, token), p->out);
@@ -31,15 +48,63 @@ int print_token(int token, void *printer)
     return 0;
 }
 
-/* Encode text with the model's vocabulary into a new array (*n ids). */
-static int *encode_text(const Vocab *vocab, const char *text, int *n)
+/* Encode text with the model's tokenizer into a new array (*n ids). */
+static int *encode_text(const Model *m, const char *text, int *n)
 {
-    int count = tokenizer_encode(vocab, text, NULL, 0);
+    int count = model_encode(m, text, NULL, 0);
+    if (count < 0) return NULL;
     int *ids = xmalloc((size_t)(count ? count : 1), sizeof(int));
-    if (ids) tokenizer_encode(vocab, text, ids, count);
+    if (ids) model_encode(m, text, ids, count);
     *n = count;
     return ids;
 }
+
+const char generate_help[] =
+    "usage: rustgpt generate [--model FILE] --prompt TEXT [sampling options]\n"
+    "\n"
+    "Continues TEXT with the model and prints the continuation. For a chat model, write\n"
+    "the prompt as its data was written: \"User: QUESTION Assistant:\".\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n"
+    "  --prompt TEXT          the text to continue\n"
+    "sampling:\n"
+    "  --temperature T (0)    0 = greedy; higher is more random\n"
+    "  --top-k K (0 = off)    keep the K most likely tokens\n"
+    "  --top-p P (1 = off)    keep the most likely tokens whose probabilities add up to P\n"
+    "  --repeat-penalty R (1 = off)  discourage tokens already in the context\n"
+    "  --max-tokens N (60)    longest answer\n"
+    "  --seed S (42)          the sampler's generator\n"
+    "  --beams N (1 = off)    beam search with N hypotheses (deterministic)\n";
+
+const char eval_help[] =
+    "usage: rustgpt eval [--model FILE] DATA ...\n"
+    "\n"
+    "Scores the model on data files (.json or .csv): examples, tokens, unknown words,\n"
+    "examples cut to seq-len, loss, perplexity, and for prompt/response data how many\n"
+    "answers greedy decoding reproduces exactly.\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
+
+const char tokenize_help[] =
+    "usage: rustgpt tokenize [--model FILE] TEXT\n"
+    "\n"
+    "Prints the token ids of TEXT in the model's vocabulary, then one line per token.\n"
+    "\n"
+    "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
+
+const char info_help[] =
+    "usage: rustgpt info FILE\n"
+    "\n"
+    "Prints a model file's format, configuration, vocabulary size, parameter count,\n"
+    "size, checksum and whether it holds optimizer state (a checkpoint). No options.\n"
+    "A GGUF file: every key with its byte offset (long arrays summarised) and each\n"
+    "tensor's type, shape, bytes and offset (docs/17-gguf-file.md).\n";
+
+const char convert_help[] =
+    "usage: rustgpt convert IN OUT\n"
+    "\n"
+    "Writes the model IN to OUT in the format OUT's extension names: .bin, .json or\n"
+    ".safetensors. No options.\n";
 
 int cmd_generate(int argc, char **argv)
 {
@@ -51,7 +116,7 @@ int cmd_generate(int argc, char **argv)
         if (r > 0) continue;
         if (strcmp(argv[i], "--model") == 0) { if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE; }
         else if (strcmp(argv[i], "--prompt") == 0) { if (!(prompt = option_value(argc, argv, &i))) return EXIT_USAGE; }
-        else return usage_error("generate: unexpected argument '%s'", argv[i]);
+        else return unknown_argument("generate", argv[i]);
     }
     if (!model_path) model_path = DEFAULT_MODEL_PATH;
     if (!prompt) return usage_error("generate needs --prompt TEXT");
@@ -61,12 +126,12 @@ int cmd_generate(int argc, char **argv)
     int n = 0, *ids = NULL;
     int status = EXIT_RUNTIME;
     if (generator_create(&g, &m) == 0) {
-        ids = encode_text(&m.vocab, prompt, &n);
+        ids = encode_text(&m, prompt, &n);
         if (ids && n > 0) {
             Rng rng;
             rng_seed(&rng, opt.seed);
             TokenPrinter printer;
-            token_printer_init(&printer, &m.vocab, stdout);
+            token_printer_init_model(&printer, &m, stdout);
             int produced = opt.beams > 1 ? beam_search(&g, ids, n, &opt, print_token, &printer)
                                          : generate(&g, ids, n, &opt, &rng, print_token, &printer);
             fputc('\n', stdout);
@@ -107,7 +172,7 @@ int cmd_eval(int argc, char **argv)
         if (strcmp(argv[i], "--model") == 0) {
             if (!(model_path = option_value(argc, argv, &i))) rc = EXIT_USAGE;
         } else if (is_option(argv[i])) {
-            rc = usage_error("eval: unknown option '%s'", argv[i]);
+            rc = unknown_argument("eval", argv[i]);
         } else if (data_load(&ds, argv[i]) != 0) {
             rc = EXIT_RUNTIME;
         }
@@ -123,7 +188,7 @@ int cmd_eval(int argc, char **argv)
     TokenizedSet set;
     Trainer t;
     rc = EXIT_RUNTIME;
-    if (tokenized_set_build(&set, &m.vocab, &ds, m.config.seq_len) == 0) {
+    if (tokenized_set_build_model(&set, &m, &ds, m.config.seq_len) == 0) {
         if (trainer_create(&t, &m, 8, 0) == 0) {
             size_t n_targets = 0;
             float loss = evaluate_loss(&t, &set, &n_targets);
@@ -146,7 +211,7 @@ int cmd_tokenize(int argc, char **argv)
         if (strcmp(argv[i], "--model") == 0) {
             if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE;
         } else if (is_option(argv[i]) || text) {
-            return usage_error("tokenize: unexpected argument '%s'", argv[i]);
+            return unknown_argument("tokenize", argv[i]);
         } else {
             text = argv[i];
         }
@@ -154,11 +219,12 @@ int cmd_tokenize(int argc, char **argv)
     if (!text) return usage_error("tokenize needs TEXT");
     Model m;
     if (model_load(&m, model_path ? model_path : DEFAULT_MODEL_PATH) != 0) return EXIT_RUNTIME;
-    int n, *ids = encode_text(&m.vocab, text, &n);
+    int n, *ids = encode_text(&m, text, &n);
     if (ids) {
         for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", ids[i]);
         printf("\n");
-        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], m.vocab.words[ids[i]]);
+        char piece[256];
+        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], model_piece(&m, ids[i], piece, sizeof piece));
     }
     free(ids);
     model_free(&m);
@@ -167,7 +233,8 @@ int cmd_tokenize(int argc, char **argv)
 
 int cmd_info(int argc, char **argv)
 {
-    if (argc != 2 || is_option(argv[1])) return usage_error("usage: rustgpt info FILE");
+    if (argc == 2 && is_option(argv[1])) return unknown_argument("info", argv[1]);
+    if (argc != 2) return usage_error("usage: rustgpt info FILE");
     /* model_file_info() opens the file with fopen(), which would wait
      * forever on a FIFO with no writer: say what the path is first. */
     struct stat st;
@@ -188,13 +255,14 @@ int cmd_info(int argc, char **argv)
 
 int cmd_convert(int argc, char **argv)
 {
-    if (argc != 3 || is_option(argv[1]) || is_option(argv[2]))
-        return usage_error("usage: rustgpt convert IN OUT");
+    for (int i = 1; i < argc; i++)
+        if (is_option(argv[i])) return unknown_argument("convert", argv[i]);
+    if (argc != 3) return usage_error("usage: rustgpt convert IN OUT");
     if (model_format_of(argv[2]) == FORMAT_UNKNOWN)
         return usage_error("%s: unknown model format; use .bin, .json or .safetensors", argv[2]);
-    Model m;
-    if (model_load(&m, argv[1]) != 0) return EXIT_RUNTIME;
-    int rc = model_save(&m, argv[2]) == 0 ? EXIT_OK : EXIT_RUNTIME;
-    model_free(&m);
+    rg_model *model;                   /* the public API: any registered format in, any out */
+    if (rg_model_load(argv[1], NULL, &model) != RG_OK) return EXIT_RUNTIME;
+    int rc = rg_model_save(model, argv[2]) == RG_OK ? EXIT_OK : EXIT_RUNTIME;
+    rg_model_free(model);
     return rc;
 }

@@ -70,6 +70,16 @@ static void *convert_tensor(const gguf_tensor *t, rg_type to, size_t *n_bytes)
     return out;
 }
 
+const char quantize_help[] =
+    "usage: rustgpt quantize IN.gguf OUT.gguf TYPE\n"
+    "       rustgpt quantize --show TYPE\n"
+    "\n"
+    "Rewrites a GGUF model with every matrix in TYPE: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K,\n"
+    "F16, BF16 or F32 (vectors such as norms stay F32; every key is kept and\n"
+    "general.file_type set). K-quants need rows that are multiples of 256, Q8_0 and\n"
+    "Q4_0 of 32; a file that does not fit is refused before anything is written.\n"
+    "--show TYPE works one block of example values through (docs/16-quantization.md).\n";
+
 /* ---- --show: one block worked through ------------------------------------ */
 
 /* The example values: a smooth wave with one outlier, the same every run. */

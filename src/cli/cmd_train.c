@@ -27,6 +27,42 @@
 #include <omp.h>
 #endif
 
+const char train_help[] =
+    "usage: rustgpt train [DATA ...] [--pretrain FILE] [--chat FILE] [options]\n"
+    "\n"
+    "Trains a model and saves it. DATA files (.json or .csv) make one stage; --pretrain\n"
+    "and --chat make two; with none, the bundled data/pretrain.json and data/chat.json.\n"
+    "\n"
+    "data:\n"
+    "  --pretrain FILE        pretraining stage (learning rate 5e-4)\n"
+    "  --chat FILE            instruction-tuning stage (learning rate 1e-4)\n"
+    "  --val FILE             validation data for every stage\n"
+    "  --val-split F          hold out this fraction (default 0.05 of stages with 1000+ examples)\n"
+    "  --mask-prompt          learn only the answers of prompt/response examples\n"
+    "  --lowercase            lowercase the data, and chat input later (stored in the model)\n"
+    "  --tokenizer SPEC       word (default); NAME[:OPTIONS] of a registered tokenizer that\n"
+    "                         trains on the data (plugins too, with --plugin); or a file\n"
+    "model:\n"
+    "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
+    "optimisation:\n"
+    "  --epochs N (100)       passes over each stage; 0 saves the untrained model, with a warning\n"
+    "  --batch N (8)          examples per Adam step\n"
+    "  --lr X                 learning rate for every stage (default: per stage, above)\n"
+    "  --lr-schedule constant|cosine (constant)   --warmup N (0) steps\n"
+    "  --clip X (5.0)         gradient-norm clipping; 0 turns it off\n"
+    "  --weight-decay X (0)   decoupled weight decay\n"
+    "  --seed N (42)          initial weights and shuffling\n"
+    "  --threads N            threads (default: all cores)\n"
+    "output:\n"
+    "  --out FILE (" DEFAULT_MODEL_PATH ")  .bin, .json or .safetensors; its directory must exist\n"
+    "  --mkdir                create --out's directory when it does not exist\n"
+    "  --save-best            keep the parameters of the best validation loss\n"
+    "  --log FILE.csv         one row per epoch (make plot LOG=FILE.csv draws it)\n"
+    "  -q, --quiet            only the final 'saved' line\n"
+    "checkpoints:\n"
+    "  --checkpoint FILE (OUT.ckpt.bin)  --checkpoint-every N steps  --stop-after N steps\n"
+    "  --resume FILE          continue a checkpoint (run the same command with it)\n";
+
 enum { MAX_STAGES = 2, MAX_FILES = 16 };
 
 typedef struct {
@@ -49,6 +85,11 @@ typedef struct {
     char checkpoint_path[4200];
     const char *log_path;
     FILE *log_file;
+    int out_is_default;        /* no --out: its directory is created if missing */
+    int make_dir;              /* --mkdir */
+    int lowercase;             /* --lowercase */
+    const char *tokenizer;     /* --tokenizer: NULL or "word" for the word tokenizer */
+    int replacing;             /* --out exists already */
 } TrainArgs;
 
 static volatile sig_atomic_t interrupted;
@@ -116,11 +157,12 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
     if (strcmp(arg, "--weight-decay") == 0) return parse_float(arg, v, 0.0, 1.0, &c->weight_decay);
     if (strcmp(arg, "--val-split") == 0) return parse_float(arg, v, 0.0, 0.9, &a->val_split);
     if (strcmp(arg, "--seed") == 0) return parse_u64(arg, v, &a->seed);
-    if (strcmp(arg, "--out") == 0) { a->run.out = v; return 0; }
+    if (strcmp(arg, "--out") == 0) { a->run.out = v; a->out_is_default = 0; return 0; }
     if (strcmp(arg, "--val") == 0) { a->val_file = v; return 0; }
     if (strcmp(arg, "--resume") == 0) { a->resume = v; return 0; }
     if (strcmp(arg, "--checkpoint") == 0) { a->run.checkpoint = v; return 0; }
     if (strcmp(arg, "--log") == 0) { a->log_path = v; return 0; }
+    if (strcmp(arg, "--tokenizer") == 0) { a->tokenizer = v; return 0; }
     if (strcmp(arg, "--lr-schedule") == 0) {
         if (strcmp(v, "constant") == 0) c->schedule = LR_CONSTANT;
         else if (strcmp(v, "cosine") == 0) c->schedule = LR_COSINE;
@@ -133,7 +175,21 @@ static int parse_option(TrainArgs *a, const char *arg, const char *v)
         else a->run.stop_after = steps;
         return 0;
     }
-    return usage_error("train: unknown option '%s'", arg);
+    return unknown_argument("train", arg);
+}
+
+/* Options that take a value (the rest are flags). */
+static int takes_value(const char *arg)
+{
+    static const char *const with_value[] = {
+        "--pretrain", "--chat", "--layers", "--dim", "--heads", "--hidden", "--seq-len", "--epochs",
+        "--batch", "--threads", "--warmup", "--lr", "--clip", "--weight-decay", "--val-split",
+        "--seed", "--out", "--val", "--resume", "--checkpoint", "--log", "--lr-schedule",
+        "--checkpoint-every", "--stop-after", "--tokenizer",
+    };
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+        if (strcmp(arg, with_value[i]) == 0) return 1;
+    return 0;
 }
 
 /* Do paths a and b name the same file (the same string, or an existing file
@@ -177,6 +233,7 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
     a->config = config_default();
     a->run.common = (StageOptions){ .epochs = 100, .batch = DEFAULT_BATCH, .clip = 5.0f };
     a->run.out = DEFAULT_MODEL_PATH;
+    a->out_is_default = 1;
     a->run.stages = a->stages;
     a->seed = 42;
     a->lr = -1.0f;
@@ -194,6 +251,12 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
             a->run.save_best = 1;
         } else if (strcmp(arg, "--mask-prompt") == 0) {
             a->run.common.mask_prompt = 1;
+        } else if (strcmp(arg, "--mkdir") == 0) {
+            a->make_dir = 1;
+        } else if (strcmp(arg, "--lowercase") == 0) {
+            a->lowercase = 1;
+        } else if (!takes_value(arg)) {
+            return unknown_argument("train", arg);
         } else if (!(v = option_value(argc, argv, &i))) {
             return EXIT_USAGE;
         } else {
@@ -205,6 +268,8 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
         return usage_error("--heads %d must divide --dim %d", a->config.n_heads, a->config.d_model);
     if (model_format_of(a->run.out) == FORMAT_UNKNOWN)
         return usage_error("--out %s: unknown model format; use .bin, .json or .safetensors", a->run.out);
+    if (a->tokenizer && strcmp(a->tokenizer, "word") != 0 && model_format_of(a->run.out) != FORMAT_BIN)
+        return usage_error("--out %s: a model with the %s tokenizer is saved as .bin", a->run.out, a->tokenizer);
     if (n_data > 0 && a->run.n_stages > 0)
         return usage_error("give DATA files or --pretrain/--chat, not both");
     for (int i = 0; i < n_data; i++) add_file(a, "train", 5e-4f, data_files[i]);
@@ -263,17 +328,41 @@ static int load_data(TrainArgs *a)
     return 0;
 }
 
-/* One vocabulary over every text of every stage, validation included. */
-static int build_vocab(const TrainArgs *a, Vocab *vocab)
+/* Every text of every stage, validation included (caller frees the array). */
+static const char **all_texts(const TrainArgs *a, size_t *n_out)
 {
     size_t total = 0, n = 0;
     for (int s = 0; s < a->run.n_stages; s++) total += a->data[s].data.count + a->data[s].val.count;
     const char **texts = xmalloc(total ? total : 1, sizeof *texts);
-    if (!texts) return -1;
+    if (!texts) return NULL;
     for (int s = 0; s < a->run.n_stages; s++) {
         for (size_t i = 0; i < a->data[s].data.count; i++) texts[n++] = a->data[s].data.texts[i];
         for (size_t i = 0; i < a->data[s].val.count; i++) texts[n++] = a->data[s].val.texts[i];
     }
+    *n_out = n;
+    return texts;
+}
+
+/* The --tokenizer of this run (any but the word tokenizer), trained or loaded. */
+static int make_tokenizer(const TrainArgs *a, rg_tokenizer **tok)
+{
+    size_t n;
+    const char **texts = all_texts(a, &n);
+    if (!texts) return -1;
+    int rc = tokenizer_for_training(a->tokenizer, texts, n, tok);
+    free(texts);
+    if (rc == 0 && rg_tokenizer_special(*tok, RG_SPECIAL_PAD) != 0)
+        fprintf(stderr, "rustgpt: warning: the %s tokenizer has no <pad> at id 0; the model pads with id 0, "
+                "so token 0 is never learned as a target\n", rg_tokenizer_kind(*tok));
+    return rc;
+}
+
+/* One vocabulary over every text of every stage, validation included. */
+static int build_vocab(const TrainArgs *a, Vocab *vocab)
+{
+    size_t n;
+    const char **texts = all_texts(a, &n);
+    if (!texts) return -1;
     int rc = vocab_build(vocab, texts, n);
     free(texts);
     return rc;
@@ -306,6 +395,19 @@ static int check_fits_in_memory(const ModelConfig *c)
 static int prepare_model(TrainArgs *a, Model *m, OptimizerState *opt)
 {
     if (a->resume) return checkpoint_load(m, opt, a->resume);
+    if (a->tokenizer && strcmp(a->tokenizer, "word") != 0) {
+        rg_tokenizer *tok;
+        if (make_tokenizer(a, &tok) != 0) return -1;
+        a->config.vocab_size = rg_tokenizer_n_vocab(tok);
+        if (config_validate(&a->config) != 0 || check_fits_in_memory(&a->config) != 0 ||
+            model_create(m, &a->config) != 0) {
+            rg_tokenizer_free(tok);
+            return -1;
+        }
+        m->tokenizer = tok;
+        model_init_weights(m, a->seed);
+        return 0;
+    }
     Vocab vocab;
     if (build_vocab(a, &vocab) != 0) return -1;
     a->config.vocab_size = vocab.size;
@@ -323,8 +425,8 @@ static int tokenize_stages(TrainArgs *a, const Model *m)
 {
     for (int s = 0; s < a->run.n_stages; s++) {
         TrainStage *st = &a->stages[s];
-        if (tokenized_set_build(&st->train, &m->vocab, &a->data[s].data, m->config.seq_len) != 0 ||
-            tokenized_set_build(&st->val, &m->vocab, &a->data[s].val, m->config.seq_len) != 0)
+        if (tokenized_set_build_model(&st->train, m, &a->data[s].data, m->config.seq_len) != 0 ||
+            tokenized_set_build_model(&st->val, m, &a->data[s].val, m->config.seq_len) != 0)
             return -1;
         if (st->train.n_cut)
             fprintf(stderr, "rustgpt: warning: %s: %zu of %zu examples are longer than seq-len %d "
@@ -347,8 +449,24 @@ static void print_summary(const TrainArgs *a, const Model *m, const TrainSummary
             printf("\n");
         }
     }
-    printf("saved %s: %s parameters, vocabulary %d%s\n", a->run.out, with_commas(params, m->n_params),
-           m->config.vocab_size, a->run.save_best ? " (best validation)" : "");
+    printf("saved %s: %s parameters, vocabulary %d%s%s\n", a->run.out, with_commas(params, m->n_params),
+           m->config.vocab_size, a->run.save_best ? " (best validation)" : "",
+           a->replacing ? " (replaced the previous file)" : "");
+}
+
+/* The directory --out names must exist: a typo in it should not grow a new
+ * tree of directories. --mkdir creates it, and so does the default
+ * models/model.bin (the directory is the program's own choice). */
+static int check_out_dir(const TrainArgs *a)
+{
+    const char *path = a->run.out, *slash = strrchr(path, '/');
+    if (!slash || slash == path || a->make_dir || a->out_is_default) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat st;
+    if (stat(dir, &st) != 0 && errno == ENOENT)
+        return fail("--out %s: the directory %s does not exist (create it, or add --mkdir)", path, dir);
+    return 0;
 }
 
 /* Can path be written? Creating (and removing) the temporary file the save
@@ -394,7 +512,12 @@ int cmd_train(int argc, char **argv)
     Trainer t = { 0 };
     TrainSummary summary;
     rc = EXIT_RUNTIME;
-    if (check_writable(a.run.out) == 0 && check_writable(a.run.checkpoint) == 0 &&
+    struct stat existing;
+    a.replacing = stat(a.run.out, &existing) == 0 && S_ISREG(existing.st_mode);
+    if (a.run.common.epochs == 0 && !a.resume)
+        fprintf(stderr, "rustgpt: warning: --epochs 0 trains nothing; %s will hold the untrained, "
+                "randomly initialised model\n", a.run.out);
+    if (check_out_dir(&a) == 0 && check_writable(a.run.out) == 0 && check_writable(a.run.checkpoint) == 0 &&
         load_data(&a) == 0 && prepare_model(&a, &m, &opt) == 0 && tokenize_stages(&a, &m) == 0 &&
         trainer_create(&t, &m, a.run.common.batch, a.seed) == 0 &&
         (!a.resume || train_resume(&t, &opt, &a.run) == 0)) {

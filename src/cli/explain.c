@@ -283,6 +283,16 @@ static int run_section(int index, int with_title)
     return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
+const char explain_help[] =
+    "usage: rustgpt explain [--section NAME | --list]\n"
+    "\n"
+    "Runs one sentence through a tiny model and prints every number on the way: the\n"
+    "tables the chapters of docs/ quote. Always the scalar kernels, so the digits are the\n"
+    "same on every machine.\n"
+    "\n"
+    "  --list                 the sections, with what each shows\n"
+    "  --section NAME         only that section (default: all of them)\n";
+
 int cmd_explain(int argc, char **argv)
 {
     const char *only = NULL;
@@ -291,8 +301,7 @@ int cmd_explain(int argc, char **argv)
             for (int k = 0; k < N_SECTIONS; k++) printf("%-20s %s\n", sections[k].name, sections[k].title);
             return EXIT_OK;
         }
-        if (strcmp(argv[i], "--section") != 0)
-            return usage_error("explain: unexpected argument '%s'", argv[i]);
+        if (strcmp(argv[i], "--section") != 0) return unknown_argument("explain", argv[i]);
         if (!(only = option_value(argc, argv, &i))) return EXIT_USAGE;
     }
     if (kernels_select("scalar") != 0) return EXIT_RUNTIME;    /* the same digits everywhere */

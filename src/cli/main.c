@@ -25,7 +25,8 @@ static const char usage_text[] =
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
     "  rustgpt bench    [options]    rustgpt bench quant [--rows N --cols N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
-    "  rustgpt --help | --version\n"
+    "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
+    "  rustgpt --help | --version | COMMAND --help (each command's options)\n"
     "\n"
     "train options:\n"
     "  --pretrain FILE   pretraining data (stage 1, lr 5e-4)\n"
@@ -53,9 +54,27 @@ static const struct {
     { "train", cmd_train },       { "chat", cmd_chat },     { "generate", cmd_generate },
     { "eval", cmd_eval },         { "tokenize", cmd_tokenize }, { "info", cmd_info },
     { "convert", cmd_convert },   { "bench", cmd_bench },
-    { "explain", cmd_explain },
+    { "explain", cmd_explain },   { "plugins", cmd_plugins },
     { "quantize", cmd_quantize },
 };
+
+/* `rustgpt CMD --help`: the command's own options and defaults. */
+static const struct {
+    const char *name;
+    const char *text;
+} command_help[] = {
+    { "train", train_help },       { "chat", chat_help },       { "generate", generate_help },
+    { "eval", eval_help },         { "tokenize", tokenize_help }, { "info", info_help },
+    { "convert", convert_help },   { "bench", bench_help },     { "explain", explain_help },
+    { "plugins", plugins_help },   { "quantize", quantize_help },
+};
+
+static const char *help_of(const char *command)
+{
+    for (size_t i = 0; i < sizeof command_help / sizeof command_help[0]; i++)
+        if (strcmp(command, command_help[i].name) == 0) return command_help[i].text;
+    return NULL;
+}
 
 /* Results that could not be written (a full disk behind `> file`) are an
  * error too, or they would be lost without a word: stdout is flushed and
@@ -78,12 +97,14 @@ int main(int argc, char **argv)
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {      /* "rustgpt train --help" too */
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
-            (i == 1 && strcmp(argv[i], "help") == 0)) {
-            fputs(usage_text, stdout);
-            return finish_output(EXIT_OK);
-        }
+    const char *help = NULL;   /* "rustgpt help train" and "rustgpt train --help" */
+    if (strcmp(argv[1], "help") == 0) help = argc > 2 && help_of(argv[2]) ? help_of(argv[2]) : usage_text;
+    for (int i = 1; i < argc && !help; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            help = i > 1 && help_of(argv[1]) ? help_of(argv[1]) : usage_text;
+    if (help) {
+        fputs(help, stdout);
+        return finish_output(EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("rustgpt %s\n", RUSTGPT_VERSION);
@@ -91,10 +112,13 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
-        int status = commands[i].run(argc - 1, argv + 1);
+        int status = cli_load_plugins(&argc, argv);
+        if (status == EXIT_OK) status = commands[i].run(argc - 1, argv + 1);
         if (status != EXIT_OK && last_error()[0]) {
             fprintf(stderr, "rustgpt: %s\n", last_error());
-            if (status == EXIT_USAGE) fprintf(stderr, "Try 'rustgpt --help'.\n");
+            if (status == EXIT_USAGE)
+                fprintf(stderr, "Try 'rustgpt %s%s--help'.\n", help_of(argv[1]) ? argv[1] : "",
+                        help_of(argv[1]) ? " " : "");
         }
         return finish_output(status);
     }

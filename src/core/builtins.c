@@ -11,19 +11,29 @@
 #include <stddef.h>
 
 /* ---- declarations (one line each) ---- */
+extern const rg_tokenizer_vtable rg_word_tokenizer;
+extern const rg_arch_vtable rg_gpt_arch;
+extern const rg_format_vtable rg_bin_format;
+extern const rg_format_vtable rg_safetensors_format;
+extern const rg_format_vtable rg_json_format;
 extern const rg_format_vtable gguf_format;
 
 /* ---- the tables (one line each) ---- */
 
 const rg_tokenizer_vtable *const builtin_tokenizers[] = {
+    &rg_word_tokenizer,
     NULL
 };
 
 const rg_arch_vtable *const builtin_archs[] = {
+    &rg_gpt_arch,
     NULL
 };
 
 const rg_format_vtable *const builtin_formats[] = {
     &gguf_format,
+    &rg_bin_format,
+    &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
+    &rg_json_format,
     NULL
 };

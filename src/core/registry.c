@@ -38,9 +38,12 @@ static rg_status register_format(const rg_format_vtable *vt);
 
 static void register_builtins(void)
 {
+    const char *origin = current_origin;      /* first use may come from a plugin's init */
+    current_origin = NULL;
     for (int i = 0; builtin_tokenizers[i]; i++) register_tokenizer(builtin_tokenizers[i]);
     for (int i = 0; builtin_archs[i]; i++) register_arch(builtin_archs[i]);
     for (int i = 0; builtin_formats[i]; i++) register_format(builtin_formats[i]);
+    current_origin = origin;
 }
 
 static void ensure_builtins(void) { pthread_once(&builtins_once, register_builtins); }

@@ -13,6 +13,7 @@
  * plus offsets, so it costs two allocations, not one per piece.
  */
 #include "rustgpt/plugin.h"
+#include "core/source.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -393,9 +394,11 @@ rg_status rg_source_keep(rg_source *src, void *ptr, size_t unmap_len)
     return RG_OK;
 }
 
-int32_t rg_source_n_keys(const rg_source *src) { return src->n_values; }
+/* ---- walking the keys (core/source.h) --------------------------------------- */
 
-const char *rg_source_key_at(const rg_source *src, int32_t i, rg_value_type *type)
+int32_t source_n_keys(const rg_source *src) { return src->n_values; }
+
+const char *source_key_at(const rg_source *src, int32_t i, rg_value_type *type)
 {
     if (i < 0 || i >= src->n_values) return NULL;
     if (type) *type = src->values[i].type;

@@ -42,6 +42,37 @@ int fail_status(int status, const char *fmt, ...)
 
 void clear_error(void) { error_message[0] = '\0'; }
 
+/* ---- UTF-8 ------------------------------------------------------------- */
+
+/* The offset of the first byte that does not belong to a well-formed UTF-8
+ * sequence (RFC 3629: no overlong forms, no UTF-16 surrogates, nothing above
+ * U+10FFFF), or len when there is none. lo..hi is the range the second byte
+ * of a sequence may take; it is narrower than 80..BF exactly where those
+ * three exclusions bite. */
+size_t utf8_invalid_at(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        unsigned lead = s[i], lo = 0x80, hi = 0xBF;
+        size_t n;
+        if (lead < 0x80) { i++; continue; }
+        if (lead >= 0xC2 && lead <= 0xDF) n = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) n = 3;
+        else if (lead >= 0xF0 && lead <= 0xF4) n = 4;
+        else return i;
+        if (lead == 0xE0) lo = 0xA0;           /* overlong 3-byte form */
+        if (lead == 0xED) hi = 0x9F;           /* D800..DFFF, surrogates */
+        if (lead == 0xF0) lo = 0x90;           /* overlong 4-byte form */
+        if (lead == 0xF4) hi = 0x8F;           /* above U+10FFFF */
+        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi) return i;
+        for (size_t k = 2; k < n; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+        i += n;
+    }
+    return len;
+}
+
 /* ---- allocation -------------------------------------------------------- */
 
 /* "out of memory: could not allocate 48.1 GiB (51,620,937,796 bytes)": the
@@ -345,4 +376,16 @@ float rng_normal(Rng *rng)
     float u1 = rng_uniform(rng), u2 = rng_uniform(rng);
     if (u1 < 1e-7f) u1 = 1e-7f;
     return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
+}
+
+size_t utf8_complete_prefix(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    /* Walk back over at most 3 continuation bytes to the last lead byte. */
+    size_t i = len, back = 0;
+    while (i > 0 && back < 4 && (s[i - 1] & 0xC0) == 0x80) { i--; back++; }
+    if (i == 0) return len;
+    unsigned lead = s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return back + 1 < need ? i - 1 : len;
 }

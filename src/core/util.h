@@ -31,6 +31,13 @@ int fail_status(int status, const char *fmt, ...) __attribute__((format(printf, 
 /* Forget the last message (rg_* calls that succeed leave it alone). */
 void clear_error(void);
 
+/* The offset of the first byte of text[0..len) that is not part of a
+ * well-formed UTF-8 sequence (RFC 3629), or len when all of it is. */
+size_t utf8_invalid_at(const char *text, size_t len);
+/* The length of the longest prefix of text[0..len) that ends on a character
+ * boundary (an incomplete final sequence is left out). */
+size_t utf8_complete_prefix(const char *text, size_t len);
+
 /* malloc/calloc that call fail("out of memory ...") and return NULL. The
  * count*size product is checked for overflow. */
 void *xmalloc(size_t count, size_t size);

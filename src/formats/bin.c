@@ -10,12 +10,19 @@
  *   0        4          magic "RGPT"
  *   4        4          format version, uint32 (1)
  *   8        4          flags, uint32: bit 0 = an optimizer section follows
- *                       the weights; every other bit must be 0
+ *                       the weights; bit 1 = a tokenizer section follows the
+ *                       vocabulary; every other bit must be 0
  *   12       24         config, six uint32: vocab_size, d_model, n_heads,
  *                       d_hidden, n_layers, seq_len
  *   36       ...        vocabulary: vocab_size entries in id order, each a
  *                       uint32 byte length (> 0) and that many bytes (the
  *                       word, no NUL)
+ *   -- only when flags bit 1 is set (a tokenizer other than "word"; the
+ *      vocabulary entries above are then its token pieces, for show) --
+ *            4          length K, uint32
+ *            K          the tokenizer's metadata as a JSON object
+ *                       (formats/tokenizer_meta.h), from which it is rebuilt
+ *   --
  *   W        4 P        weights: P = model_param_count(config) floats, the
  *                       one parameter buffer in model_tensor_info() order
  *   -- only when flags bit 0 is set --
@@ -42,6 +49,7 @@
  */
 #include "formats/modelfile.h"
 #include "formats/modelfile_internal.h"
+#include "formats/tokenizer_meta.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -55,6 +63,7 @@ enum {
     BIN_HEADER_BYTES = 36,           /* magic, version, flags, config      */
     BIN_OPTIMIZER_HEAD_BYTES = 24,   /* step, stage, epoch, rng_state      */
     BIN_FLAG_OPTIMIZER = 1,
+    BIN_FLAG_TOKENIZER = 2,
 };
 
 static const char bin_magic[4] = { 'R', 'G', 'P', 'T' };
@@ -76,6 +85,8 @@ typedef struct {
     uint32_t version, flags;
     ModelConfig config;
     size_t vocab_offset;
+    size_t tokenizer_offset;     /* the JSON text; 0 when the file has none */
+    size_t tokenizer_len;
     size_t weights_offset;
     size_t n_params;
     size_t optimizer_offset;     /* 0 when the file has none */
@@ -155,7 +166,7 @@ static int parse_layout(Source *s, BinLayout *lay)
     if (lay->version != MODELFILE_VERSION)
         return fail("%s: unsupported format version %u", s->name, (unsigned)lay->version);
     lay->flags = get_u32(header + 8);
-    if (lay->flags & ~(uint32_t)BIN_FLAG_OPTIMIZER)
+    if (lay->flags & ~(uint32_t)(BIN_FLAG_OPTIMIZER | BIN_FLAG_TOKENIZER))
         return fail("%s: unknown flags 0x%x in the header", s->name, (unsigned)lay->flags);
     if (parse_config(header + 12, &lay->config, s->name) != 0) return -1;
 
@@ -171,6 +182,13 @@ static int parse_layout(Source *s, BinLayout *lay)
         if (take(s, NULL, length, what) != 0) return -1;
     }
 
+    if (lay->flags & BIN_FLAG_TOKENIZER) {
+        unsigned char length_bytes[4];
+        if (take(s, length_bytes, 4, "the tokenizer section's length") != 0) return -1;
+        lay->tokenizer_len = get_u32(length_bytes);
+        lay->tokenizer_offset = s->pos;
+        if (need(s, lay->tokenizer_len, "tokenizer section") != 0) return -1;
+    }
     lay->weights_offset = s->pos;
     if (param_count_checked(&lay->config, &lay->n_params, s->name) != 0) return -1;
     if (need(s, 4 * lay->n_params, "weights") != 0) return -1;
@@ -197,6 +215,24 @@ static int assemble_model(Model *m, const BinLayout *lay, const unsigned char *b
                           const char *name)
 {
     int n = lay->config.vocab_size;
+    if (lay->tokenizer_offset) {               /* the tokenizer is rebuilt from its metadata */
+        memset(m, 0, sizeof *m);
+        rg_tokenizer *tok;
+        if (tokenizer_meta_from_json((const char *)bytes + lay->tokenizer_offset, lay->tokenizer_len, name, &tok) != 0)
+            return -1;
+        if (rg_tokenizer_n_vocab(tok) != n) {
+            fail("%s: the %s tokenizer has %d tokens but vocab_size is %d", name, rg_tokenizer_kind(tok),
+                 rg_tokenizer_n_vocab(tok), n);
+            rg_tokenizer_free(tok);
+            return -1;
+        }
+        if (model_create(m, &lay->config) != 0) {
+            rg_tokenizer_free(tok);
+            return fail_in_file(name);
+        }
+        m->tokenizer = tok;
+        return 0;
+    }
     size_t text_bytes = lay->weights_offset - lay->vocab_offset; /* lengths + words */
     const char **words = xmalloc((size_t)n, sizeof *words);
     char *text = xmalloc(text_bytes, 1);     /* each 4-byte length becomes a NUL */
@@ -340,6 +376,39 @@ static void emit(BinWriter *w, const void *bytes, size_t n)
     if (fwrite(bytes, 1, n, w->fp) != n) w->failed = 1;
 }
 
+static void emit_u32(BinWriter *w, uint32_t v)
+{
+    unsigned char bytes[4];
+    put_u32(bytes, v);
+    emit(w, bytes, 4);
+}
+
+/* The vocabulary section as the tokenizer's pieces (an empty piece or one
+ * with a NUL is shown as "?"), then the tokenizer section. */
+static int bin_write_tokenizer(const Model *m, BinWriter *w, const char *path)
+{
+    for (int i = 0; i < m->config.vocab_size; i++) {
+        size_t length = 0;
+        const char *piece = rg_token_piece(m->tokenizer, i, &length);
+        if (!piece || length == 0 || length > UINT32_MAX || memchr(piece, '\0', length)) { piece = "?"; length = 1; }
+        emit_u32(w, (uint32_t)length);
+        emit(w, piece, length);
+    }
+    size_t len;
+    char *json = tokenizer_meta_to_json(m->tokenizer, &len);
+    if (!json) return fail_in_file(path);
+    if (len > UINT32_MAX) {
+        free(json);
+        return fail("%s: the tokenizer's metadata is too large for a .bin file", path);
+    }
+    emit_u32(w, (uint32_t)len);
+    emit(w, json, len);
+    free(json);
+    return 0;
+}
+
+static int bin_write_rest(const Model *m, const OptimizerState *opt, BinWriter *w, const char *path);
+
 int bin_write(const Model *m, const OptimizerState *opt, FILE *fp, const char *path)
 {
     const ModelConfig *c = &m->config;
@@ -347,12 +416,13 @@ int bin_write(const Model *m, const OptimizerState *opt, FILE *fp, const char *p
     unsigned char header[BIN_HEADER_BYTES];
     memcpy(header, bin_magic, 4);
     put_u32(header + 4, MODELFILE_VERSION);
-    put_u32(header + 8, opt ? BIN_FLAG_OPTIMIZER : 0);
+    put_u32(header + 8, (opt ? BIN_FLAG_OPTIMIZER : 0) | (m->tokenizer ? BIN_FLAG_TOKENIZER : 0));
     const int fields[6] = { c->vocab_size, c->d_model, c->n_heads,
                             c->d_hidden, c->n_layers, c->seq_len };
     for (int i = 0; i < 6; i++) put_u32(header + 12 + 4 * i, (uint32_t)fields[i]);
     emit(&w, header, sizeof header);
 
+    if (m->tokenizer) return bin_write_tokenizer(m, &w, path) == 0 ? bin_write_rest(m, opt, &w, path) : -1;
     for (int i = 0; i < m->vocab.size; i++) {
         size_t length = strlen(m->vocab.words[i]);
         if (length == 0 || length > UINT32_MAX)
@@ -362,6 +432,13 @@ int bin_write(const Model *m, const OptimizerState *opt, FILE *fp, const char *p
         emit(&w, length_bytes, 4);
         emit(&w, m->vocab.words[i], length);
     }
+    return bin_write_rest(m, opt, &w, path);
+}
+
+static int bin_write_rest(const Model *m, const OptimizerState *opt, BinWriter *wp, const char *path)
+{
+    BinWriter w = *wp;
+    FILE *fp = w.fp;
     if (write_floats_le(fp, m->params, m->n_params, &w.crc, path) != 0) return -1;
 
     if (opt) {

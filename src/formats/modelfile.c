@@ -46,7 +46,7 @@ ModelFormat model_format_of(const char *path)
 
 /* The format the first len bytes of a file of file_len bytes show, or
  * FORMAT_UNKNOWN. */
-static ModelFormat format_of_bytes(const unsigned char *bytes, size_t len, uint64_t file_len)
+ModelFormat format_of_bytes(const unsigned char *bytes, size_t len, uint64_t file_len)
 {
     if (len >= 4 && memcmp(bytes, "RGPT", 4) == 0) return FORMAT_BIN;
     if (len >= 9 && bytes[8] == '{' && get_u64(bytes) <= file_len - 8) return FORMAT_SAFETENSORS;
@@ -110,6 +110,13 @@ int model_check_saveable(const Model *m, const char *path)
     if (config_validate(&m->config) != 0) return fail_in_file(path);
     if (!m->params || m->n_params != model_param_count(&m->config))
         return fail("%s: the model has no parameter buffer to save", path);
+    if (m->tokenizer) {
+        int n = rg_tokenizer_n_vocab(m->tokenizer);
+        if (n != m->config.vocab_size)
+            return fail("%s: the %s tokenizer has %d tokens but vocab_size is %d", path,
+                        rg_tokenizer_kind(m->tokenizer), n, m->config.vocab_size);
+        return 0;
+    }
     if (m->vocab.size != m->config.vocab_size || !m->vocab.words)
         return fail("%s: the vocabulary has %d words but vocab_size is %d", path, m->vocab.size,
                     m->config.vocab_size);
@@ -139,6 +146,9 @@ int param_count_checked(const ModelConfig *c, size_t *n_params, const char *name
 static int save_as(const Model *m, const OptimizerState *opt, const char *path, ModelFormat format)
 {
     if (model_check_saveable(m, path) != 0) return -1;
+    if (m->tokenizer && format != FORMAT_BIN)
+        return fail("%s: a model with the %s tokenizer is saved as .bin (.json and .safetensors "
+                    "hold the word tokenizer only)", path, rg_tokenizer_kind(m->tokenizer));
     if (format == FORMAT_JSON && json_check_finite(m, path) != 0) return -1;
     AtomicFile file;
     if (atomic_open(&file, path) != 0) return -1;
@@ -153,6 +163,12 @@ static int save_as(const Model *m, const OptimizerState *opt, const char *path, 
         return -1;
     }
     return atomic_commit(&file);
+}
+
+int model_save_as(const Model *m, const char *path, ModelFormat format)
+{
+    if (format == FORMAT_UNKNOWN) return unknown_format(path);
+    return save_as(m, NULL, path, format);
 }
 
 int model_save(const Model *m, const char *path)

@@ -31,6 +31,13 @@ ModelFormat model_format_of(const char *path);
  * extension. Returns 0, or -1 after fail(). */
 int model_save(const Model *m, const char *path);
 
+/* Save in the given format, whatever path's extension. */
+int model_save_as(const Model *m, const char *path, ModelFormat format);
+
+/* The format the first len bytes of a file of file_len bytes show ("RGPT",
+ * an 8-byte header length followed by '{', or a '{'), or FORMAT_UNKNOWN. */
+ModelFormat format_of_bytes(const unsigned char *bytes, size_t len, uint64_t file_len);
+
 /* Load path into m (which must be zeroed or freed). The file's first bytes
  * say its format ("RGPT", an 8-byte length then '{', or '{'); when they say
  * nothing, the extension does. A checkpoint loads as its model part.

@@ -23,6 +23,7 @@
  * decoding plus one cache copy per hypothesis and step; the memory, 2N caches.
  */
 #include "infer/generate.h"
+#include "infer/text.h"
 #include "tokenizers/word.h"
 #include "core/util.h"
 
@@ -51,6 +52,7 @@ typedef struct {
     int *best;                   /* [max_tokens] the best finished answer    */
     int n_best;
     double best_score;
+    int eos;                 /* the model's end-of-sequence token */
 } Beam;
 
 static void beam_free(Beam *b)
@@ -74,6 +76,7 @@ static int beam_create(Beam *b, const Model *m, int width, int max_tokens)
     b->width = width;
     b->max_tokens = max_tokens;
     b->V = m->config.vocab_size;
+    b->eos = model_eos(m);
     b->best_score = -INFINITY;
     b->live = xcalloc((size_t)width, sizeof(Hypothesis));
     b->next = xcalloc((size_t)width, sizeof(Hypothesis));
@@ -145,7 +148,7 @@ static int beam_step(Beam *b, int n_live, float repeat_penalty)
     for (int k = 0; k < n_candidates && k < b->width; k++) {
         const Candidate *c = &b->candidates[k];
         const Hypothesis *parent = &b->live[c->parent];
-        if (c->token == TOKEN_EOS || parent->n_tokens + 1 == b->max_tokens) {
+        if (c->token == b->eos || parent->n_tokens + 1 == b->max_tokens) {
             if (c->score > b->best_score) {      /* finished: a candidate answer */
                 memcpy(b->best, parent->tokens, (size_t)parent->n_tokens * sizeof(int));
                 b->best[parent->n_tokens] = c->token;

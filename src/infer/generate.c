@@ -8,6 +8,7 @@
  * checks that it predicts exactly what the full forward pass predicts.
  */
 #include "infer/generate.h"
+#include "infer/text.h"
 #include "archs/layers/layers.h"
 #include "core/tensor.h"
 #include "tokenizers/word.h"
@@ -119,21 +120,21 @@ int generate(Generator *g, const int *prompt, int n_prompt, const SamplingOption
              Rng *rng, TokenCallback on_token, void *ctx)
 {
     for (int i = 0; i < n_prompt; i++) generator_feed(g, prompt[i]);
-    int V = g->model->config.vocab_size, produced = 0;
+    int V = g->model->config.vocab_size, produced = 0, eos = model_eos(g->model);
     while (produced < opt->max_tokens) {
         apply_repeat_penalty(g->logits, V, g->context, g->n_context, opt->repeat_penalty);
         int next = sample_token(g->logits, V, opt, rng, g->scratch);
         produced++;
         generator_feed(g, next);
         int stop = on_token ? on_token(next, ctx) : 0;
-        if (next == TOKEN_EOS || stop) break;
+        if (next == eos || stop) break;
     }
     return produced;
 }
 
 int answer_reproduced(Generator *g, const int *tokens, int n)
 {
-    int start = find_answer_start(&g->model->vocab, tokens, n);
+    int start = model_answer_start(g->model, tokens, n);
     if (start == 0) return -1;
     /* Greedy decoding must produce every reference token in turn: the same
      * as generating the whole answer and comparing it. */

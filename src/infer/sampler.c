@@ -35,13 +35,33 @@ int argmax(const float *logits, int V)
     return best;
 }
 
-/* Sort ids by descending probability (ties: lower id first). */
-static const float *sort_probs;
-static int by_probability(const void *a, const void *b)
+/* Does id a come before id b: higher probability first, lower id on ties?
+ * A total order, so any correct sort gives the same list. */
+static inline int before(const float *probs, int a, int b)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    if (sort_probs[x] != sort_probs[y]) return sort_probs[x] > sort_probs[y] ? -1 : 1;
-    return x - y;
+    return probs[a] != probs[b] ? probs[a] > probs[b] : a < b;
+}
+
+/* Heapsort ids[0..n) by before(): in place, no allocation (glibc's qsort
+ * may call malloc, and sampling is on the path that must not allocate). */
+static void sort_by_probability(int *ids, int n, const float *probs)
+{
+    for (int start = n / 2 - 1, end = n; end > 1;) {
+        int root;
+        if (start >= 0) {
+            root = start--;                      /* heapify */
+        } else {
+            int t = ids[0]; ids[0] = ids[--end]; ids[end] = t;   /* move the last in order to the end */
+            root = 0;
+        }
+        for (int child; (child = 2 * root + 1) < end; root = child) {
+            if (child + 1 < end && before(probs, ids[child + 1], ids[child])) child++;
+            if (!before(probs, ids[child], ids[root])) break;
+            int t = ids[root]; ids[root] = ids[child]; ids[child] = t;
+        }
+    }
+    /* the heap was a min-heap in before() order, so ids now run last to first */
+    for (int i = 0, j = n - 1; i < j; i++, j--) { int t = ids[i]; ids[i] = ids[j]; ids[j] = t; }
 }
 
 int sample_token(float *logits, int V, const SamplingOptions *opt, Rng *rng, int *scratch)
@@ -53,8 +73,7 @@ int sample_token(float *logits, int V, const SamplingOptions *opt, Rng *rng, int
     /* Candidates in order of probability, cut by top-k then by top-p. */
     int *ids = scratch;
     for (int i = 0; i < V; i++) ids[i] = i;
-    sort_probs = logits;
-    qsort(ids, (size_t)V, sizeof *ids, by_probability);
+    sort_by_probability(ids, V, logits);
     int n = (opt->top_k > 0 && opt->top_k < V) ? opt->top_k : V;
     if (opt->top_p < 1.0f) {
         float cumulative = 0.0f;

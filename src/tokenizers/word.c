@@ -329,6 +329,42 @@ int tokenizer_encode(const Vocab *vocab, const char *text, int *ids, int max_ids
  * or a closer by the Detokenizer, which counts them. */
 enum { KIND_WORD, KIND_CLOSER, KIND_OPENER, KIND_JOINER, KIND_QUOTE, KIND_HIDDEN };
 
+/* next_piece over text[0..end) rather than up to a NUL (a NUL byte counts
+ * as whitespace here). */
+static inline const char *next_piece_bounded(const unsigned char **cursor, const unsigned char *end,
+                                             size_t *len)
+{
+    const unsigned char *p = *cursor;
+    while (p < end && (byte_class[*p] == BYTE_SPACE || byte_class[*p] == BYTE_END)) p++;
+    if (p == end) {
+        *cursor = p;
+        return NULL;
+    }
+    const unsigned char *start = p;
+    if (byte_class[*p] == BYTE_PUNCT)
+        p += end - p >= 4 && is_eos_at(p) ? 4 : 1;
+    else
+        while (p < end && byte_class[*p] == BYTE_WORD) p++;
+    *len = (size_t)(p - start);
+    *cursor = p;
+    return (const char *)start;
+}
+
+size_t tokenizer_encode_len(const Vocab *vocab, const char *text, size_t len, int32_t *ids, size_t cap)
+{
+    const unsigned char *cursor = (const unsigned char *)text, *end = cursor + len;
+    const char *piece;
+    size_t n, count = 0;
+    while ((piece = next_piece_bounded(&cursor, end, &n)) != NULL) {
+        if (count < cap) {
+            int id = vocab_lookup(vocab, piece, n);
+            ids[count] = id >= 0 ? id : TOKEN_UNK;
+        }
+        count++;
+    }
+    return count;
+}
+
 const char *tokenizer_piece(const Vocab *vocab, int id)
 {
     if (id < 0 || id >= vocab->size) id = TOKEN_UNK;

@@ -15,6 +15,7 @@
 #define RUSTGPT_TOKENIZER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { TOKEN_PAD = 0, TOKEN_UNK = 1, TOKEN_EOS = 2, TOKEN_N_SPECIAL = 3 };
 
@@ -54,6 +55,10 @@ int vocab_lookup(const Vocab *vocab, const char *piece, size_t len);
 /* Encode text into ids. Writes at most max_ids ids and returns how many the
  * whole text has (which may be more). Unknown pieces become TOKEN_UNK. */
 int tokenizer_encode(const Vocab *vocab, const char *text, int *ids, int max_ids);
+
+/* The same over text[0..len) (no NUL needed) into ids[0..cap): returns the
+ * number of ids the whole text has, of which the first cap are written. */
+size_t tokenizer_encode_len(const Vocab *vocab, const char *text, size_t len, int32_t *ids, size_t cap);
 
 /* ---- decoding ----
  * Tokens are joined with single spaces, except (tokenizer.c has the table):

@@ -33,7 +33,16 @@ typedef struct {
  * examples longer than seq_len + 1 tokens are cut to that (counted in
  * n_cut, so that the caller can warn). */
 int tokenized_set_build(TokenizedSet *set, const Vocab *vocab, const Dataset *ds, int seq_len);
+/* The same through the model's tokenizer, whichever it is (infer/text.h);
+ * the word tokenizer's models go through tokenized_set_build unchanged. */
+int tokenized_set_build_model(TokenizedSet *set, const Model *m, const Dataset *ds, int seq_len);
 void tokenized_set_free(TokenizedSet *set);
+
+/* The tokenizer `rustgpt train --tokenizer SPEC` asks for, over the training
+ * texts[n]: SPEC is NAME[:OPTIONS] of a registered tokenizer that trains
+ * (options go to its train, e.g. "bpe:vocab=4096"), or a name or file
+ * rg_tokenizer_load knows. Returns 0, or -1 after fail(). */
+int tokenizer_for_training(const char *spec, const char *const *texts, size_t n, rg_tokenizer **out);
 
 /* Move a deterministic random fraction of ds's texts (chosen by seed) into
  * val, keeping the rest in ds in their original order. At least one text

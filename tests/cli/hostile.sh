@@ -6,7 +6,7 @@
 #   - the exit status (1 runtime error, 2 usage error);
 #   - stderr is one line "rustgpt: ..." matching a pattern that names the
 #     problem (the file and its line or entry, or the option), plus the hint
-#     "Try 'rustgpt --help'." after a usage error;
+#     "Try 'rustgpt [COMMAND] --help'." after a usage error;
 #   - nothing crashed (no signal, no sanitizer report);
 #   - the guard models in $G (a .bin, a .json and a .safetensors that many
 #     cases try to overwrite) are byte-for-byte unchanged, and no temporary
@@ -66,7 +66,7 @@ hostile() {
     [ "$got" -eq "$want" ] || why="exit status $got, expected $want"
     lines=$(grep -c '' "$WORK/err")
     if [ "$want" -eq 2 ]; then
-        [ "$lines" -eq 2 ] && [ "$(tail -n 1 "$WORK/err")" = "Try 'rustgpt --help'." ] ||
+        [ "$lines" -eq 2 ] && tail -n 1 "$WORK/err" | grep -Eqx "Try 'rustgpt ([a-z]+ )?--help'\." ||
             why="$why; no usage hint on a second line"
     else
         [ "$lines" -eq 1 ] || why="$why; stderr has $lines lines, not one"
