@@ -66,11 +66,6 @@ typedef enum {
 const rg_tensor *rg_source_tensor(const rg_source *src, const char *name);
 int32_t rg_source_n_tensors(const rg_source *src);
 const rg_tensor *rg_source_tensor_at(const rg_source *src, int32_t i);
-/* Every key, in the order it was first set (what a writer walks): the
- * name of key i < rg_source_n_keys(src), its type in *type (may be NULL);
- * NULL past the end. */
-int32_t rg_source_n_keys(const rg_source *src);
-const char *rg_source_key_at(const rg_source *src, int32_t i, rg_value_type *type);
 rg_status rg_source_int(const rg_source *src, const char *key, int64_t *out);
 rg_status rg_source_float(const rg_source *src, const char *key, double *out);
 rg_status rg_source_bool(const rg_source *src, const char *key, int *out);

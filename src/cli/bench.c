@@ -53,7 +53,10 @@ const char bench_help[] =
     "  --seconds S (0.5)         minimum time per measurement (0 to 60)\n"
     "\n"
     "rustgpt bench flow [--seconds S] [--no-python]: the flow engine's transitions/s and\n"
-    "parallel batches, with C and Python nodes (docs/20-flows.md).\n";
+    "parallel batches, with C and Python nodes (docs/20-flows.md).\n"
+    "rustgpt bench quant [--rows N (8192)] [--cols N (12288)] [--seconds S] [--threads N]\n"
+    "  quant_matvec's GB/s and GFLOP/s for every weight type and kernel path against\n"
+    "  a measured memcpy bandwidth, and quant_matmul with 64 rows (docs/16-quantization.md).\n";
 
 enum { MAX_PATHS = 4, N_BATCHES = 3 };
 static const int batches[N_BATCHES] = { 1, 8, 16 };

@@ -40,6 +40,7 @@ int cmd_flow(int argc, char **argv);
 /* `rustgpt bench flow` (bench_flow.c), reached through cmd_bench. */
 int cmd_bench_flow(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Load RUSTGPT_PLUGIN_PATH's plugins and every `--plugin PATH` of argv,
  * removing those from argv. EXIT_OK, or an exit status after fail(). */
@@ -54,7 +55,6 @@ extern const char train_help[], chat_help[], generate_help[], eval_help[], token
 /* The usage error for an argument command does not take: "CMD: unknown
  * option '--foo'" for an option, "CMD: unexpected argument 'x'" otherwise. */
 int unknown_argument(const char *command, const char *arg);
-int cmd_quantize(int argc, char **argv);
 
 /* `rustgpt info` for a GGUF file (gguf_info.c). Returns 0, or -1 after fail(). */
 int gguf_print_info(const char *path, FILE *out);

@@ -90,7 +90,9 @@ const char info_help[] =
     "usage: rustgpt info FILE\n"
     "\n"
     "Prints a model file's format, configuration, vocabulary size, parameter count,\n"
-    "size, checksum and whether it holds optimizer state (a checkpoint). No options.\n";
+    "size, checksum and whether it holds optimizer state (a checkpoint). No options.\n"
+    "A GGUF file: every key with its byte offset (long arrays summarised) and each\n"
+    "tensor's type, shape, bytes and offset (docs/17-gguf-file.md).\n";
 
 const char convert_help[] =
     "usage: rustgpt convert IN OUT\n"

@@ -19,15 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char quantize_help[] =
-    "usage: rustgpt quantize IN.gguf OUT.gguf TYPE\n"
-    "       rustgpt quantize --show TYPE\n"
-    "\n"
-    "Rewrites a GGUF model with its matrices in TYPE: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K,\n"
-    "F16, BF16 or F32; norms and biases stay F32, every key is kept. A matrix whose\n"
-    "rows do not split into whole blocks (256 values for K-quants) is refused.\n"
-    "--show TYPE prints one block worked through (docs/16-quantization.md).\n";
-
 /* llama.cpp's general.file_type for a file whose matrices are all `type`. */
 static uint32_t file_type_of(rg_type type)
 {
@@ -78,6 +69,16 @@ static void *convert_tensor(const gguf_tensor *t, rg_type to, size_t *n_bytes)
     *n_bytes = (size_t)rows * out_row;
     return out;
 }
+
+const char quantize_help[] =
+    "usage: rustgpt quantize IN.gguf OUT.gguf TYPE\n"
+    "       rustgpt quantize --show TYPE\n"
+    "\n"
+    "Rewrites a GGUF model with every matrix in TYPE: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K,\n"
+    "F16, BF16 or F32 (vectors such as norms stay F32; every key is kept and\n"
+    "general.file_type set). K-quants need rows that are multiples of 256, Q8_0 and\n"
+    "Q4_0 of 32; a file that does not fit is refused before anything is written.\n"
+    "--show TYPE works one block of example values through (docs/16-quantization.md).\n";
 
 /* ---- --show: one block worked through ------------------------------------ */
 

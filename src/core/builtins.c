@@ -44,10 +44,10 @@ const rg_arch_vtable *const builtin_archs[] = {
 };
 
 const rg_format_vtable *const builtin_formats[] = {
+    &gguf_format,
     &rg_bin_format,
     &rg_safetensors_format,      /* before json: its header is JSON after 8 bytes */
     &rg_json_format,
     &rg_hf_gpt2_format,          /* a checkpoint directory */
-    &gguf_format,
     NULL
 };

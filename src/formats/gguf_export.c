@@ -25,6 +25,7 @@
  */
 #include "formats/gguf_export.h"
 #include "core/quant.h"
+#include "core/source.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -134,9 +135,9 @@ rg_status gguf_export_source(const rg_source *in, rg_source **out)
     rg_status st = rg_source_new(&dst);
     if (st != RG_OK) return st;
     st = gpt2_keys(dst, in);
-    for (int32_t i = 0; st == RG_OK && i < rg_source_n_keys(in); i++) {
+    for (int32_t i = 0; st == RG_OK && i < source_n_keys(in); i++) {
         rg_value_type type;
-        const char *key = rg_source_key_at(in, i, &type);
+        const char *key = source_key_at(in, i, &type);
         if (strncmp(key, "tokenizer.", 10) == 0) st = copy_key(dst, in, key, type);
     }
     for (int32_t i = 0; st == RG_OK && i < rg_source_n_tensors(in); i++) {
@@ -228,9 +229,9 @@ rg_status gpt_source_from_gguf_gpt2(const rg_source *in, rg_source **out)
             fail_status(st, "%s is missing", keys[i].from);
         else st = rg_source_set_int(dst, keys[i].to, v);
     }
-    for (int32_t i = 0; st == RG_OK && i < rg_source_n_keys(in); i++) {
+    for (int32_t i = 0; st == RG_OK && i < source_n_keys(in); i++) {
         rg_value_type type;
-        const char *key = rg_source_key_at(in, i, &type);
+        const char *key = source_key_at(in, i, &type);
         if (strncmp(key, "tokenizer.", 10) == 0) st = copy_key(dst, in, key, type);
     }
     for (int32_t i = 0; st == RG_OK && i < rg_source_n_tensors(in); i++) {

@@ -12,6 +12,7 @@
  */
 #include "formats/gguf.h"
 #include "formats/gguf_export.h"
+#include "core/source.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -202,9 +203,9 @@ static rg_status save_source(const rg_source *src, const char *path)
     gguf_writer *w = gguf_writer_new();
     if (!w) return RG_ERR_NOMEM;
     int rc = 0;
-    for (int32_t i = 0; rc == 0 && i < rg_source_n_keys(src); i++) {
+    for (int32_t i = 0; rc == 0 && i < source_n_keys(src); i++) {
         rg_value_type type;
-        const char *key = rg_source_key_at(src, i, &type);
+        const char *key = source_key_at(src, i, &type);
         rc = put_key(w, src, key, type);
     }
     for (int32_t i = 0; rc == 0 && i < rg_source_n_tensors(src); i++) {
