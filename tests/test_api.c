@@ -269,6 +269,8 @@ static void test_generate_matches_cli_loop(void)
     /* no callback, default sampling (60 tokens) */
     rg_context_reset(ctx, -1);
     CHECK(rg_generate(ctx, "a", NULL, NULL, 0, NULL, NULL, &n_gen) == RG_OK && n_gen == 60);
+    /* an empty prompt continues the last generation, and only that */
+    CHECK(rg_generate(ctx, "", &sp, NULL, 0, NULL, NULL, &n_gen) == RG_OK && n_gen == 8);
     rg_context_reset(ctx, -1);
     CHECK(rg_generate(ctx, "", &sp, NULL, 0, NULL, NULL, NULL) == RG_ERR_INVALID);
     rg_sampling bad = sp;
