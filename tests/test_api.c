@@ -10,6 +10,7 @@
 #include "rustgpt/plugin.h"
 #include "api/handles.h"
 #include "formats/modelfile.h"
+#include "core/registry.h"
 #include "infer/generate.h"
 #include "tiny_model.h"
 
@@ -269,6 +270,8 @@ static void test_generate_matches_cli_loop(void)
     /* no callback, default sampling (60 tokens) */
     rg_context_reset(ctx, -1);
     CHECK(rg_generate(ctx, "a", NULL, NULL, 0, NULL, NULL, &n_gen) == RG_OK && n_gen == 60);
+    /* an empty prompt continues the last generation, and only that */
+    CHECK(rg_generate(ctx, "", &sp, NULL, 0, NULL, NULL, &n_gen) == RG_OK && n_gen == 8);
     rg_context_reset(ctx, -1);
     CHECK(rg_generate(ctx, "", &sp, NULL, 0, NULL, NULL, NULL) == RG_ERR_INVALID);
     rg_sampling bad = sp;
@@ -372,6 +375,38 @@ static void test_hidden_and_training_step(void)
     model_free(&ref);
 }
 
+/* The word tokenizer's vtable on its own: trained, written into metadata
+ * and made again from it. */
+static void test_word_vtable(void)
+{
+    const rg_tokenizer_vtable *vt = registry_tokenizer("word");
+    CHECK(vt && vt->train && vt->from_source && vt->to_source && !vt->load && !vt->save);
+    const char *texts[] = { "the cat sat .", "a dog ran </s>" };
+    void *state = NULL, *again = NULL;
+    CHECK(vt->train(texts, 2, "", &state) == RG_OK);
+    CHECK(vt->n_vocab(state) == 3 + 7);
+    rg_source *src;
+    CHECK(rg_source_new(&src) == RG_OK);
+    CHECK(vt->to_source(state, src) == RG_OK);
+    const char *kind;
+    CHECK(rg_source_string(src, "tokenizer.ggml.model", &kind, NULL) == RG_OK && strcmp(kind, "word") == 0);
+    CHECK(vt->from_source(src, &again) == RG_OK && vt->n_vocab(again) == 10);
+    int32_t ids[8];
+    size_t n;
+    CHECK(vt->encode(again, "the dog", 7, 0, ids, 8, &n) == RG_OK && n == 2);
+    CHECK(vt->special(again, RG_SPECIAL_MASK) == -1);
+    const char *bad[] = { "<pad>", "<unk>", "</s>", "x", "x" };
+    CHECK(rg_source_set_string_array(src, "tokenizer.ggml.tokens", bad, NULL, 5) == RG_OK);
+    void *broken = NULL;
+    CHECK(vt->from_source(src, &broken) == RG_ERR_FORMAT && broken == NULL);
+    CHECK(rg_source_set_int(src, "tokenizer.ggml.tokens", 1) == RG_OK);
+    CHECK(vt->from_source(src, &broken) == RG_ERR_FORMAT);
+    rg_source_free(src);
+    vt->destroy(state);
+    vt->destroy(again);
+    vt->destroy(NULL);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rustgpt-test-api-XXXXXX");
@@ -385,6 +420,7 @@ int main(void)
     RUN(test_sampler);
     RUN(test_chat_render);
     RUN(test_hidden_and_training_step);
+    RUN(test_word_vtable);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;

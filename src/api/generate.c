@@ -151,9 +151,10 @@ rg_status rg_generate(rg_context *ctx, const char *prompt, const rg_sampling *pa
                    : (rg_status)fail_status(RG_ERR_NOMEM, "out of memory generating");
     }
     o.first_out = o.n_ids;
-    if (st == RG_OK && o.n_ids > 0) st = rg_decode(ctx, (int32_t)o.n_ids, o.ids, NULL, NULL, ctx->logits);
-    if (st == RG_OK && o.n_ids == 0 && rg_context_n_tokens(ctx, 0) == 0)
-        st = fail_status(RG_ERR_INVALID, "an empty prompt and an empty context: nothing to continue");
+    if (st == RG_OK && o.n_ids > 0 && (st = rg_decode(ctx, (int32_t)o.n_ids, o.ids, NULL, NULL, ctx->logits)) == RG_OK)
+        ctx->logits_valid = 1;
+    if (st == RG_OK && o.n_ids == 0 && !ctx->logits_valid)
+        st = fail_status(RG_ERR_INVALID, "an empty prompt, and no generation of this context to continue");
     int32_t eos = rg_tokenizer_special(tok, RG_SPECIAL_EOS), produced = 0;
     int stopped = 0;
     while (st == RG_OK && !stopped && produced < params->max_tokens) {
@@ -162,6 +163,7 @@ rg_status rg_generate(rg_context *ctx, const char *prompt, const rg_sampling *pa
         int32_t next = rg_sample(sampler, ctx->logits, o.ids + o.n_ids - recent, (int32_t)recent);
         produced++;
         if ((st = rg_decode(ctx, 1, &next, NULL, NULL, ctx->logits)) != RG_OK) break;
+        ctx->logits_valid = 1;
         if (next == eos) {
             if (on_token && on_token(next, "", 0, user)) st = fail_status(RG_ERR_INTERRUPTED, "stopped by the caller");
             break;

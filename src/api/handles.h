@@ -33,6 +33,7 @@ struct rg_context {
     void *state;
     int32_t n_seq;
     float *logits;               /* [n_vocab] for rg_generate */
+    int logits_valid;            /* logits follow sequence 0's last token (rg_generate) */
 };
 
 /* A tokenizer handle around vt and a state it takes over (destroyed with

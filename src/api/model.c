@@ -143,7 +143,11 @@ void rg_context_free(rg_context *ctx)
     free(ctx);
 }
 
-void rg_context_reset(rg_context *ctx, int32_t seq) { ctx->model->arch->context_reset(ctx->state, seq); }
+void rg_context_reset(rg_context *ctx, int32_t seq)
+{
+    ctx->logits_valid = 0;
+    ctx->model->arch->context_reset(ctx->state, seq);
+}
 
 int32_t rg_context_n_tokens(const rg_context *ctx, int32_t seq)
 {
@@ -157,5 +161,6 @@ rg_status rg_decode(rg_context *ctx, int32_t n, const int32_t *tokens, const int
     if (n < 0) return fail_status(RG_ERR_INVALID, "a negative number of tokens");
     if (!arch->decode)
         return fail_status(RG_ERR_UNSUPPORTED, "the %s architecture does not decode (it only embeds)", arch->name);
+    ctx->logits_valid = 0;
     return arch->decode(ctx->model->state, ctx->state, n, tokens, seq_ids, want_logits, logits);
 }
