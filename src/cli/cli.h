@@ -28,6 +28,7 @@ int cmd_tokenizer(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_tokenize(int argc, char **argv);   /* `bench tokenize` (bench_tokenize.c) */
 int cmd_explain(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "  rustgpt info     FILE\n"
     "  rustgpt convert  IN OUT\n"
     "  rustgpt bench    [options]\n"
+    "  rustgpt bench tokenize --text FILE [--threads N]\n"
     "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt plugins  (what is registered; any command takes --plugin FILE.so)\n"
     "  rustgpt --help | --version\n"
