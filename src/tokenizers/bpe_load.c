@@ -123,7 +123,7 @@ static Bpe *parse_rank_lines(const char *text, size_t len, const char *path)
         const char *sp = memchr(line, ' ', ll);
         char *end;
         unsigned long r = sp ? strtoul(sp + 1, &end, 10) : 0;
-        if (!sp || sp + 1 == line + ll || end != line + ll || r >= (1u << 30))
+        if (!sp || sp + 1 == line + ll || end != line + ll || r >= BPE_MAX_IDS)
             return fail("%s: line %zu: expected \"<base64 token> <rank>\"", path, n_lines), NULL;
         if (r > max_rank) max_rank = (uint32_t)r;
     }
@@ -190,13 +190,9 @@ out:
     return big;
 }
 
-Bpe *bpe_load_tiktoken(const char *path, const char *pattern)
+Bpe *bpe_from_tiktoken_text(const char *text, size_t len, const char *path, const char *pattern)
 {
-    size_t len;
-    char *text = read_whole_file(path, &len);
-    if (!text) return NULL;
     Bpe *bpe = parse_rank_lines(text, len, path);
-    free(text);
     if (!bpe) return NULL;
     const KnownEncoding *k = known_by_path(path);
     const char *const *st = NULL;
@@ -212,6 +208,16 @@ Bpe *bpe_load_tiktoken(const char *path, const char *pattern)
     }
     if (!(bpe = with_room(bpe, (uint32_t)max_id))) return NULL;
     return finish_tiktoken(bpe, pattern ? pattern : BPE_PATTERN_CL100K, st, si, ns, path);
+}
+
+Bpe *bpe_load_tiktoken(const char *path, const char *pattern)
+{
+    size_t len;
+    char *text = read_whole_file(path, &len);
+    if (!text) return NULL;
+    Bpe *bpe = bpe_from_tiktoken_text(text, len, path, pattern);
+    free(text);
+    return bpe;
 }
 
 /* ---- tiktoken's npm encoder files ------------------------------------------------------ */
@@ -240,9 +246,10 @@ static Bpe *parse_npm(const cJSON *root, const char *path)
         char *end;
         if (ll < 3 || line[1] != ' ') goto bad_line;
         unsigned long first = strtoul(line + 2, &end, 10);
-        if (end == line + 2 || first >= (1u << 30)) goto bad_line;
+        if (end == line + 2 || first >= BPE_MAX_IDS) goto bad_line;
         size_t n_tok = 0;
         for (const char *p = end; p < line + ll; p++) n_tok += *p == ' ';
+        if (first + n_tok > BPE_MAX_IDS) goto bad_line;
         if (first + n_tok > max_id) max_id = (uint32_t)(first + n_tok);
         continue;
     bad_line:
@@ -250,11 +257,11 @@ static Bpe *parse_npm(const cJSON *root, const char *path)
     }
     const cJSON *sp;
     cJSON_ArrayForEach(sp, specials) {
-        if (!cJSON_IsNumber(sp) || sp->valuedouble < 0 || sp->valuedouble >= (1u << 30))
+        if (!cJSON_IsNumber(sp) || sp->valuedouble < 0 || sp->valuedouble >= BPE_MAX_IDS)
             return fail("%s: special token \"%s\": id must be a number", path, sp->string), NULL;
         if ((uint32_t)sp->valueint + 1 > max_id) max_id = (uint32_t)sp->valueint + 1;
     }
-    if (cJSON_IsNumber(n_vocab) && n_vocab->valuedouble > max_id && n_vocab->valuedouble < (1u << 30))
+    if (cJSON_IsNumber(n_vocab) && n_vocab->valuedouble > max_id && n_vocab->valuedouble < BPE_MAX_IDS)
         max_id = (uint32_t)n_vocab->valueint;
     Bpe *bpe = bpe_new(max_id);
     if (!bpe) return NULL;
@@ -306,16 +313,22 @@ bad:
     return NULL;
 }
 
+Bpe *bpe_from_npm_text(const char *text, size_t len, const char *path)
+{
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root) return fail("%s: not valid JSON", path), NULL;
+    Bpe *bpe = parse_npm(root, path);
+    cJSON_Delete(root);
+    return bpe;
+}
+
 Bpe *bpe_load_npm_json(const char *path)
 {
     size_t len;
     char *text = read_whole_file(path, &len);
     if (!text) return NULL;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    Bpe *bpe = bpe_from_npm_text(text, len, path);
     free(text);
-    if (!root) return fail("%s: not valid JSON", path), NULL;
-    Bpe *bpe = parse_npm(root, path);
-    cJSON_Delete(root);
     return bpe;
 }
 
@@ -381,7 +394,7 @@ static uint32_t vocab_max_id(const cJSON *vocab)
     uint32_t n = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, vocab)
-        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < (1u << 30) && (uint32_t)v->valueint + 1 > n)
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < BPE_MAX_IDS && (uint32_t)v->valueint + 1 > n)
             n = (uint32_t)v->valueint + 1;
     return n;
 }
@@ -499,7 +512,7 @@ Bpe *bpe_from_hf_text(const char *text, size_t len, const char *path)
     const cJSON *a;
     cJSON_ArrayForEach(a, added) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-        if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < (1u << 30) && (uint32_t)id->valueint + 1 > n_ids)
+        if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < BPE_MAX_IDS && (uint32_t)id->valueint + 1 > n_ids)
             n_ids = (uint32_t)id->valueint + 1;
     }
     if (!(bpe = bpe_new(n_ids))) goto out;
