@@ -92,7 +92,7 @@ $(BUILD)/librustgpt.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/librustgpt.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lm -ldl -lpthread
+	$(CC) -shared -Wl,-soname,librustgpt.so.0 $(LDFLAGS) -o $@ $^ -lcjson -lcsv -lpcre2-8 -lm -ldl -lpthread
 
 $(BUILD)/libcli.a: $(CLI_OBJ)
 	$(AR) rcs $@ $^
