@@ -8,6 +8,7 @@
 #   make bench-embed     embedding speed beside llama.cpp (tests/embed/bench_embed.sh)
 #   make bench-serve     the server's requests/s, tokens/s and TTFT at 1/4/16 streams
 #   make load-serve      60 s of autocannon on the server: failures, memory, descriptors
+#   make bench-tokenize  tokenizer speed beside tiktoken (BENCH_MB of text)
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #   make examples        the example plugins (build/examples/*.so) and hello
@@ -90,7 +91,7 @@ $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve
+.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
@@ -219,6 +220,21 @@ bench-serve: rustgpt $(INTEROP_STAMP)
 	sh scripts/bench_serve.sh ./rustgpt
 load-serve: rustgpt $(INTEROP_STAMP)
 	sh scripts/load_serve.sh ./rustgpt
+# Tokenizer speed on BENCH_MB of English from /usr/share/doc, encoding into
+# ids, with tiktoken (WASM, tests/interop) timed on the same file in the same
+# run; the last line is the cl100k_base ratio, one thread each.
+BENCH_MB ?= 100
+BENCH_TEXT = $(BUILD)/bench-text-$(BENCH_MB)mb.txt
+$(BENCH_TEXT): tests/interop/make_corpus.py
+	@mkdir -p $(BUILD)
+	python3 tests/interop/make_corpus.py $@ $(BENCH_MB)
+bench-tokenize: rustgpt $(BENCH_TEXT) $(INTEROP_STAMP)
+	@RUSTGPT_DATA=$${RUSTGPT_DATA:-tests/interop/node_modules/tiktoken/encoders} \
+	    ./rustgpt bench tokenize --text $(BENCH_TEXT) | tee $(BUILD)/bench-tokenize.txt
+	@tk=$$(node tests/interop/tiktoken_ids.mjs cl100k_base plain $(BENCH_TEXT) --time); \
+	    ours=$$(awk '$$1 == "cl100k_base" && $$2 == "1" {print $$4, $$9}' $(BUILD)/bench-tokenize.txt); \
+	    echo "tiktoken (WASM) cl100k_base 1 thread: $$tk (MB/s, tokens/s, MB per cpu-s)"; \
+	    echo "$$ours $$tk" | awk '{printf "cl100k_base, 1 thread: rustgpt %.1f MB/s (cpu %.1f), tiktoken %.1f MB/s (cpu %.1f): %.1fx wall, %.1fx cpu\n", $$1, $$2, $$3, $$5, $$1 / $$3, $$2 / $$5}'
 
 PNG ?= $(basename $(LOG)).png
 plot:

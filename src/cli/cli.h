@@ -29,6 +29,7 @@ int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_tokenize(int argc, char **argv);   /* `bench tokenize` (bench_tokenize.c) */
 int cmd_explain(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);

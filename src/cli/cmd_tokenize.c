@@ -83,14 +83,15 @@ static void print_piece(const Bpe *bpe, int32_t id)
     size_t len;
     const char *bytes = bpe_token_bytes(bpe, id, &len);
     printf("%7d  \"", id);
+    int utf8 = utf8_invalid_at(bytes, len) == len;   /* else show bytes >= 0x80 as \xNN */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)bytes[i];
         if (c == '"' || c == '\\') printf("\\%c", c);
         else if (c == '\n') printf("\\n");
         else if (c == '\t') printf("\\t");
         else if (c == '\r') printf("\\r");
-        else if (c < 0x20 || c == 0x7f) printf("\\x%02x", c);
-        else putchar(c);   /* UTF-8 passes through; a lone byte shows as is */
+        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) printf("\\x%02x", c);
+        else putchar(c);
     }
     printf("\"%s\n", bpe_is_special(bpe, id) ? "  (special)" : "");
 }

@@ -27,7 +27,7 @@ static const char usage_text[] =
     "  rustgpt convert  IN OUT\n"
     "  rustgpt export   [--format gguf] MODEL OUT.gguf\n"
     "  rustgpt quantize IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q5_K|Q6_K|F16|BF16|F32\n"
-    "  rustgpt bench    [options] | quant [--rows N --cols N] | embed | flow [--seconds S]\n"
+    "  rustgpt bench    [options] | quant [--rows N --cols N] | embed | flow | tokenize --text FILE\n"
     "  rustgpt explain  [--section NAME | --list]\n"
     "  rustgpt embed    --model M [--pooling mean|cls|last|max|mean-sqrt] [--no-normalize]\n"
     "                   [--batch N] [--threads N] [--format jsonl|tsv|f32|npy] [--no-truncate] [FILE|-]\n"

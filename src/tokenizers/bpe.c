@@ -248,9 +248,11 @@ int bpe_add_special(Bpe *bpe, const char *text, size_t len, uint32_t id)
     copy[len] = 0;
     bpe->specials[bpe->n_specials++] = (BpeSpecial){ copy, len, id };
     bpe->special_first[(unsigned char)text[0]] = 1;
-    /* A special's id may also hold ordinary bytes (HF added tokens live in
-     * the vocab too); only a hole takes the special's text. */
+    /* The id must be free, or already hold exactly this text: decoding
+     * gives the id's bytes, which must be the special's text. */
     if (bpe->tok_len[id] == BPE_NONE) return bpe_set_token(bpe, id, text, len);
+    if (bpe->tok_len[id] != len || memcmp(bpe->pool + bpe->tok_off[id], text, len) != 0)
+        return fail("special token \"%.40s\": id %u is already an ordinary token", copy, id);
     return 0;
 }
 

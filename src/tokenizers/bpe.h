@@ -33,6 +33,10 @@
 
 typedef struct Bpe Bpe;
 
+/* The most ids a file may declare (the largest real vocabularies have
+ * about 260,000): bounds what a malformed file can make us allocate. */
+#define BPE_MAX_IDS (1u << 22)
+
 /* The pre-tokenization patterns of tiktoken's encodings, verbatim. */
 extern const char BPE_PATTERN_GPT2[];    /* gpt2, r50k_base, p50k_base */
 extern const char BPE_PATTERN_CL100K[];
@@ -142,7 +146,10 @@ Bpe *bpe_load_tiktoken(const char *path, const char *pattern);  /* .tiktoken */
 Bpe *bpe_load_npm_json(const char *path);       /* tiktoken's encoders/NAME.json */
 Bpe *bpe_load_vocab_merges(const char *vocab_json, const char *merges_txt);
 Bpe *bpe_load_hf_json(const char *path);        /* tokenizer.json, model BPE */
+/* The same from a buffer (not NUL-terminated): what names it in errors. */
 Bpe *bpe_from_hf_text(const char *text, size_t len, const char *what);
+Bpe *bpe_from_tiktoken_text(const char *text, size_t len, const char *what, const char *pattern);
+Bpe *bpe_from_npm_text(const char *text, size_t len, const char *what);
 /* Save as a Hugging Face tokenizer.json, atomically. */
 int bpe_save_hf_json(const Bpe *bpe, const char *path);
 /* The file of a built-in name: $RUSTGPT_DATA/tokenizers/NAME.json (or

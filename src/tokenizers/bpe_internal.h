@@ -59,6 +59,11 @@ struct Bpe {
     int finished;
 };
 
+/* bpe_load.c: fail() with a prefix ("file: line 3") before the message
+ * already recorded (copied first, since fail() writes the same buffer).
+ * Returns -1. */
+int fail_within(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* bpe_pretok.c */
 int bpe_pattern_compile(Bpe *bpe);
 void bpe_pattern_free(Bpe *bpe);

@@ -87,7 +87,7 @@ static rg_status bpe_from_source(const rg_source *src, void **state)
     rg_value_type type;
     uint64_t n, n_merges = 0, n_types = 0;
     if (rg_source_array(src, "tokenizer.ggml.tokens", &type, &n) != RG_OK || type != RG_VALUE_STRING ||
-        n == 0 || n >= (1u << 30))
+        n == 0 || n >= BPE_MAX_IDS)
         return fail_status(RG_ERR_FORMAT, "tokenizer.ggml.tokens is missing or not a list of strings");
     if (rg_source_array(src, "tokenizer.ggml.merges", &type, &n_merges) != RG_OK || type != RG_VALUE_STRING)
         return fail_status(RG_ERR_FORMAT, "tokenizer.ggml.merges is missing or not a list of strings");
