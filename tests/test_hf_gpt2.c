@@ -3,7 +3,8 @@
  * (src/formats/hf_gpt2.c) against PyTorch: tests/hf/make_hf_gpt2.py writes
  * small random-weight checkpoints (Conv1D weights, "transformer." prefix or
  * not, tied or untied output, F32 or F16) and the logits its own PyTorch
- * GPT-2 computes; rustgpt must give the same logits to 1e-4 of their range,
+ * GPT-2 computes; rustgpt must give the same logits (to 1e-4 of their range
+ * for the trainable model, to 2e-3 for the llama.cpp-rounding decoder),
  * tokenize like GPT-2's BPE, and refuse broken directories with a message
  * that names the file. Needs /usr/bin/python3 with torch (python3-torch).
  */
@@ -90,9 +91,16 @@ done:
     return worst;
 }
 
-static void prefixed_tied_f32_matches_pytorch(void) { CHECK(logits_error("tied") < 1e-4); }
-static void unprefixed_without_lm_head_matches_pytorch(void) { CHECK(logits_error("plain") < 1e-4); }
-static void f16_untied_matches_pytorch(void) { CHECK(logits_error("f16") < 1e-4); }
+/* The gpt2 decoder (archs/decoder*.c) rounds queries, keys, values and
+ * attention weights through half precision as llama.cpp does, so that GGUF
+ * files agree with llama.cpp (docs/15-llama-block.md); against PyTorch's
+ * float computation that costs about 1e-3 of the largest logit. The
+ * trainable model below computes in float and is held to 1e-4. */
+#define DECODER_TOLERANCE 2e-3
+
+static void prefixed_tied_f32_matches_pytorch(void) { CHECK(logits_error("tied") < DECODER_TOLERANCE); }
+static void unprefixed_without_lm_head_matches_pytorch(void) { CHECK(logits_error("plain") < DECODER_TOLERANCE); }
+static void f16_untied_matches_pytorch(void) { CHECK(logits_error("f16") < DECODER_TOLERANCE); }
 
 /* The same checkpoint as a trainable rustgpt model (the GPT_GPT2 variant,
  * as `train --init DIR` makes it): its forward pass gives PyTorch's logits
@@ -140,8 +148,8 @@ done:
     cJSON_Delete(ref);
 }
 
-/* With the gpt2 tokenizer registered, rg_model_load gives the whole model,
- * and its BPE encodes the reference text as GPT-2's merges do. */
+/* rg_model_load gives the whole model, and its tokenizer (GGUF's "gpt2",
+ * rustgpt's byte-level BPE) encodes the reference text as GPT-2's merges do. */
 static void loads_as_a_model_and_tokenizes_like_gpt2(void)
 {
     char path[512];
@@ -210,8 +218,7 @@ int main(void)
     RUN(unprefixed_without_lm_head_matches_pytorch);
     RUN(f16_untied_matches_pytorch);
     RUN(trainable_model_from_checkpoint_matches_pytorch);
-    if (registry_tokenizer("gpt2")) RUN(loads_as_a_model_and_tokenizes_like_gpt2);
-    else printf("SKIP loads_as_a_model_and_tokenizes_like_gpt2 (no gpt2 tokenizer registered)\n");
+    RUN(loads_as_a_model_and_tokenizes_like_gpt2);
     RUN(broken_checkpoints_are_refused_with_the_reason);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

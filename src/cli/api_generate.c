@@ -22,15 +22,21 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rustgpt.h"
 
+/* A GGUF file or a checkpoint directory (Hugging Face's GPT-2) goes
+ * through the public API; rustgpt's own model files take the original
+ * paths (beam search, the word tokenizer's spacing). */
 int wants_api_model(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             size_t n = strlen(argv[i + 1]);
+            struct stat st;
             if (n >= 5 && strcmp(argv[i + 1] + n - 5, ".gguf") == 0) return 1;
+            if (stat(argv[i + 1], &st) == 0 && S_ISDIR(st.st_mode)) return 1;
         }
     }
     return 0;

@@ -22,6 +22,7 @@
 #include "cli/api_cli.h"
 #include "core/util.h"
 #include "formats/modelfile.h"
+#include "infer/text.h"
 #include "tokenizers/bpe.h"
 
 #include <stdlib.h>
@@ -56,14 +57,19 @@ enum { SPECIAL_REFUSE, SPECIAL_ALLOW, SPECIAL_PLAIN };
 static int tokenize_with_model(const char *model_path, const char *text)
 {
     Model m;
-    if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
-    int n = tokenizer_encode(&m.vocab, text, NULL, 0);
-    int *ids = xmalloc((size_t)(n ? n : 1), sizeof(int));
+    if (load_model_for_use(&m, model_path) != 0) return EXIT_RUNTIME;
+    int n = model_encode(&m, text, NULL, 0);
+    int *ids = n >= 0 ? xmalloc((size_t)(n ? n : 1), sizeof(int)) : NULL;
     if (ids) {
-        tokenizer_encode(&m.vocab, text, ids, n);
+        model_encode(&m, text, ids, n);
         for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", ids[i]);
         printf("\n");
-        for (int i = 0; i < n; i++) printf("%6d  %s\n", ids[i], m.vocab.words[ids[i]]);
+        for (int i = 0; i < n; i++) {          /* the model's own tokenizer names each piece */
+            size_t len = 0;
+            const char *piece = m.tokenizer ? rg_token_piece(m.tokenizer, ids[i], &len) : m.vocab.words[ids[i]];
+            if (!m.tokenizer) len = strlen(piece);
+            printf("%6d  %.*s\n", ids[i], (int)len, piece ? piece : "");
+        }
     }
     free(ids);
     model_free(&m);

@@ -77,7 +77,7 @@ else pass chat_set_does_not_name_the_flag; fi
 if command -v gnuplot > /dev/null 2>&1 && command -v make > /dev/null 2>&1; then
     printf 'step,epoch,stage,lr,train_loss,val_loss,tokens_per_s\n29,1,train,0.0005,6.6,,1000\n58,2,train,0.0005,6.2,,1000\n' \
         > "$WORK/loss.csv"
-    make -s plot LOG="$WORK/loss.csv" PNG="$WORK/loss.png" > "$WORK/out" 2> "$WORK/err"
+    env -u MAKEFLAGS -u MFLAGS make -s plot LOG="$WORK/loss.csv" PNG="$WORK/loss.png" > "$WORK/out" 2> "$WORK/err"
     if [ -s "$WORK/loss.png" ] && [ ! -s "$WORK/err" ]; then pass make_plot_without_validation_is_quiet
     else fail make_plot_without_validation_is_quiet "$(head -c 300 "$WORK/err")"; fi
 else
