@@ -3,7 +3,8 @@
  * (src/formats/hf_gpt2.c) against PyTorch: tests/hf/make_hf_gpt2.py writes
  * small random-weight checkpoints (Conv1D weights, "transformer." prefix or
  * not, tied or untied output, F32 or F16) and the logits its own PyTorch
- * GPT-2 computes; rustgpt must give the same logits to 1e-4 of their range,
+ * GPT-2 computes; rustgpt must give the same logits (1e-4 of their range for
+ * the trainable model, 2e-3 for the inference arch and its f16 GELU),
  * tokenize like GPT-2's BPE, and refuse broken directories with a message
  * that names the file. Needs /usr/bin/python3 with torch (python3-torch).
  */
@@ -90,9 +91,15 @@ done:
     return worst;
 }
 
-static void prefixed_tied_f32_matches_pytorch(void) { CHECK(logits_error("tied") < 1e-4); }
-static void unprefixed_without_lm_head_matches_pytorch(void) { CHECK(logits_error("plain") < 1e-4); }
-static void f16_untied_matches_pytorch(void) { CHECK(logits_error("f16") < 1e-4); }
+/* The inference arch (src/archs/decoder_ops.c gelu_tanh) rounds the GELU's
+ * input and output to half precision, as llama.cpp's CPU backend does, so
+ * that it matches llama.cpp: against PyTorch's float GELU that leaves about
+ * 8e-4 of the largest logit (measured on these fixtures), hence 2e-3 here.
+ * The trainable model below (float GELU) is held to 1e-4. */
+#define DECODE_TOLERANCE 2e-3
+static void prefixed_tied_f32_matches_pytorch(void) { CHECK(logits_error("tied") < DECODE_TOLERANCE); }
+static void unprefixed_without_lm_head_matches_pytorch(void) { CHECK(logits_error("plain") < DECODE_TOLERANCE); }
+static void f16_untied_matches_pytorch(void) { CHECK(logits_error("f16") < DECODE_TOLERANCE); }
 
 /* The same checkpoint as a trainable rustgpt model (the GPT_GPT2 variant,
  * as `train --init DIR` makes it): its forward pass gives PyTorch's logits
@@ -210,8 +217,8 @@ int main(void)
     RUN(unprefixed_without_lm_head_matches_pytorch);
     RUN(f16_untied_matches_pytorch);
     RUN(trainable_model_from_checkpoint_matches_pytorch);
-    if (registry_tokenizer("gpt2")) RUN(loads_as_a_model_and_tokenizes_like_gpt2);
-    else printf("SKIP loads_as_a_model_and_tokenizes_like_gpt2 (no gpt2 tokenizer registered)\n");
+    /* GGUF's "gpt2" tokenizer model is the registry's "bpe" (src/api/tokenizer.c). */
+    RUN(loads_as_a_model_and_tokenizes_like_gpt2);
     RUN(broken_checkpoints_are_refused_with_the_reason);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
