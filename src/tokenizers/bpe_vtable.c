@@ -231,7 +231,8 @@ out:
 
 /* ---- the rest of the interface -------------------------------------------------------- */
 
-/* options: "vocab=N" and "special=<|a|>;<|b|>" separated by commas. */
+/* options: "vocab=N" (or a bare N, as in `--tokenizer bpe:N`) and
+ * "special=<|a|>;<|b|>" separated by commas. */
 static rg_status bpe_vt_train(const char *const *texts, size_t n, const char *options, void **state)
 {
     BpeTrainOptions opt = { .vocab_size = 4096 };
@@ -240,12 +241,15 @@ static rg_status bpe_vt_train(const char *const *texts, size_t n, const char *op
     if (!copy) return RG_ERR_NOMEM;
     for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         if (strncmp(kv, "vocab=", 6) == 0) opt.vocab_size = (uint32_t)strtoul(kv + 6, NULL, 10);
+        else if (kv[0] >= '0' && kv[0] <= '9' && kv[strspn(kv, "0123456789")] == '\0')
+            opt.vocab_size = (uint32_t)strtoul(kv, NULL, 10);
         else if (strncmp(kv, "special=", 8) == 0) {
             for (char *s2 = NULL, *sp = strtok_r(kv + 8, ";", &s2); sp && opt.n_specials < 16; sp = strtok_r(NULL, ";", &s2))
                 specials[opt.n_specials++] = sp;
-        } else {
+        } else {   /* kv points into copy: report before freeing it */
+            rg_status st = fail_status(RG_ERR_INVALID, "bpe training option \"%s\" is not vocab=N or special=A;B", kv);
             free(copy);
-            return fail_status(RG_ERR_INVALID, "bpe training option \"%s\" is not vocab=N or special=A;B", kv);
+            return st;
         }
     }
     opt.specials = specials;
