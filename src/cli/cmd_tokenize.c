@@ -52,11 +52,17 @@ enum { SPECIAL_REFUSE, SPECIAL_ALLOW, SPECIAL_PLAIN };
 
 #define BLOCK_PER_THREAD ((size_t)8 << 20)
 
-/* The word-level form: ids, then one line per token. */
-static int tokenize_with_model(const char *model_path, const char *text)
+/* The word-level form: ids, then one line per token. A model trained with
+ * another tokenizer (`train --tokenizer bpe:N`) has no word vocabulary: it
+ * goes through the API, like a GGUF model. */
+static int tokenize_with_model(const char *model_path, const char *text, int argc, char **argv)
 {
     Model m;
     if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
+    if (m.tokenizer) {
+        model_free(&m);
+        return cmd_tokenize_api(argc, argv);
+    }
     int n = tokenizer_encode(&m.vocab, text, NULL, 0);
     int *ids = xmalloc((size_t)(n ? n : 1), sizeof(int));
     if (ids) {
@@ -189,6 +195,13 @@ int cmd_tokenize(int argc, char **argv)
     const char *model_path = NULL, *tok_name = NULL, *arg = NULL, *special = "refuse";
     int out = OUT_IDS, threads = 0;
     if (wants_api_model(argc, argv)) return cmd_tokenize_api(argc, argv);   /* GGUF models */
+    int has_model = 0, has_tokenizer = 0, has_ids = 0;
+    for (int i = 1; i < argc; i++) {
+        has_model |= strcmp(argv[i], "--model") == 0;
+        has_tokenizer |= strcmp(argv[i], "--tokenizer") == 0;
+        has_ids |= strcmp(argv[i], "--ids") == 0;
+    }
+    if (has_model && has_ids && !has_tokenizer) return cmd_tokenize_api(argc, argv);   /* ids only */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--model") == 0) { if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE; }
@@ -206,7 +219,7 @@ int cmd_tokenize(int argc, char **argv)
     }
     if (!tok_name) {
         if (!arg) return usage_error("tokenize needs TEXT (with --model) or --tokenizer NAME|FILE");
-        return tokenize_with_model(model_path ? model_path : DEFAULT_MODEL_PATH, arg);
+        return tokenize_with_model(model_path ? model_path : DEFAULT_MODEL_PATH, arg, argc, argv);
     }
     if (model_path) return usage_error("tokenize: give --model or --tokenizer, not both");
     int mode = strcmp(special, "refuse") == 0 ? SPECIAL_REFUSE : strcmp(special, "allow") == 0 ? SPECIAL_ALLOW
