@@ -167,7 +167,7 @@ static void quantize_dequantize_error_within_bounds(void)
     }
     /* a row of zeros and a row with one outlier stay finite */
     float zeros[256] = { 0 }, y[256];
-    unsigned char row[300];
+    unsigned char row[256 * sizeof(float)];   /* the widest type, F32 */
     for (int t = 0; t < N_ALL; t++) {
         CHECK(quant_quantize_row(all_types[t], zeros, row, 256) == 0);
         quant_dequantize_row(all_types[t], row, y, 256);
