@@ -52,16 +52,29 @@ enum { SPECIAL_REFUSE, SPECIAL_ALLOW, SPECIAL_PLAIN };
 
 #define BLOCK_PER_THREAD ((size_t)8 << 20)
 
-/* The word-level form: ids, then one line per token. A model trained with
- * another tokenizer (`train --tokenizer bpe:N`) has no word vocabulary: it
- * goes through the API, like a GGUF model. */
-static int tokenize_with_model(const char *model_path, const char *text, int argc, char **argv)
+/* The word-level form: ids, then one line per token. A model with another
+ * tokenizer (a plugin's, `train --tokenizer bpe:N`) has no word vocabulary:
+ * the same two forms come from that tokenizer. */
+static int tokenize_with_model(const char *model_path, const char *text)
 {
     Model m;
     if (model_load(&m, model_path) != 0) return EXIT_RUNTIME;
     if (m.tokenizer) {
+        int32_t *tids;
+        size_t tn;
+        int status = api_tokenize(m.tokenizer, text, 0, &tids, &tn);
+        if (status == EXIT_OK) {
+            for (size_t i = 0; i < tn; i++) printf("%s%d", i ? " " : "", tids[i]);
+            printf("\n");
+            for (size_t i = 0; i < tn; i++) {
+                size_t len;
+                const char *piece = rg_token_piece(m.tokenizer, tids[i], &len);
+                printf("%6d  %.*s\n", tids[i], (int)len, piece ? piece : "");
+            }
+            free(tids);
+        }
         model_free(&m);
-        return cmd_tokenize_api(argc, argv);
+        return status;
     }
     int n = tokenizer_encode(&m.vocab, text, NULL, 0);
     int *ids = xmalloc((size_t)(n ? n : 1), sizeof(int));
@@ -219,7 +232,7 @@ int cmd_tokenize(int argc, char **argv)
     }
     if (!tok_name) {
         if (!arg) return usage_error("tokenize needs TEXT (with --model) or --tokenizer NAME|FILE");
-        return tokenize_with_model(model_path ? model_path : DEFAULT_MODEL_PATH, arg, argc, argv);
+        return tokenize_with_model(model_path ? model_path : DEFAULT_MODEL_PATH, arg);
     }
     if (model_path) return usage_error("tokenize: give --model or --tokenizer, not both");
     int mode = strcmp(special, "refuse") == 0 ? SPECIAL_REFUSE : strcmp(special, "allow") == 0 ? SPECIAL_ALLOW
