@@ -53,7 +53,9 @@ enum { SPECIAL_REFUSE, SPECIAL_ALLOW, SPECIAL_PLAIN };
 
 #define BLOCK_PER_THREAD ((size_t)8 << 20)
 
-/* The word-level form: ids, then one line per token. */
+/* The word-level form: ids, then one line per token. A model with another
+ * tokenizer (a plugin's, `train --tokenizer bpe:N`) has no word vocabulary:
+ * the same two forms come from that tokenizer. */
 static int tokenize_with_model(const char *model_path, const char *text)
 {
     Model m;
@@ -196,6 +198,13 @@ int cmd_tokenize(int argc, char **argv)
     const char *model_path = NULL, *tok_name = NULL, *arg = NULL, *special = "refuse";
     int out = OUT_IDS, threads = 0;
     if (wants_api_model(argc, argv)) return cmd_tokenize_api(argc, argv);   /* GGUF models */
+    int has_model = 0, has_tokenizer = 0, has_ids = 0;
+    for (int i = 1; i < argc; i++) {
+        has_model |= strcmp(argv[i], "--model") == 0;
+        has_tokenizer |= strcmp(argv[i], "--tokenizer") == 0;
+        has_ids |= strcmp(argv[i], "--ids") == 0;
+    }
+    if (has_model && has_ids && !has_tokenizer) return cmd_tokenize_api(argc, argv);   /* ids only */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--model") == 0) { if (!(model_path = option_value(argc, argv, &i))) return EXIT_USAGE; }

@@ -24,8 +24,12 @@ typedef struct {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
-static Entry *entries;
-static int32_t n_entries, cap_entries;
+/* The first 64 entries live in static storage, so that the built-ins never
+ * allocate (nothing left reachable at exit for valgrind to report); more
+ * registrations move the table to the heap. */
+static Entry static_entries[64];
+static Entry *entries = static_entries;
+static int32_t n_entries, cap_entries = (int32_t)(sizeof static_entries / sizeof static_entries[0]);
 
 /* The origin of what this thread registers now (a plugin's path). */
 static _Thread_local const char *current_origin;
@@ -68,8 +72,10 @@ static rg_status add(rg_kind kind, const void *vtable, uint32_t abi, const char 
             goto done;
         }
     if (n_entries == cap_entries) {
-        int32_t cap = cap_entries ? 2 * cap_entries : 32;
-        Entry *grown = realloc(entries, (size_t)cap * sizeof *grown);
+        int32_t cap = 2 * cap_entries;
+        Entry *grown = entries == static_entries ? malloc((size_t)cap * sizeof *grown)
+                                                 : realloc(entries, (size_t)cap * sizeof *grown);
+        if (grown && entries == static_entries) memcpy(grown, static_entries, sizeof static_entries);
         if (!grown) {
             st = fail_status(RG_ERR_NOMEM, "out of memory registering %s %s", kind_names[kind], name);
             goto done;

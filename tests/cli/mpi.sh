@@ -12,7 +12,10 @@ if ! command -v mpirun > /dev/null 2>&1 || ! command -v mpicc > /dev/null 2>&1; 
     echo "SKIP mpi: mpirun/mpicc not installed (apt-get install openmpi-bin libopenmpi-dev)"
     exit 0
 fi
-if ! make -s MPI=1 build-mpi/rustgpt > "$WORK/build.log" 2>&1; then
+# Always the plain MPI build: under `make test SANITIZE=1` the inherited
+# SANITIZE=1 would switch BUILD to build-asan, leaving no rule for
+# build-mpi/rustgpt (or a stale binary from an earlier run being used).
+if ! make -s MPI=1 SANITIZE=0 build-mpi/rustgpt > "$WORK/build.log" 2>&1; then
     fail mpi_build_with_open_mpi "$(tail -n 20 "$WORK/build.log")"
     exit 1
 fi
