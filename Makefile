@@ -182,7 +182,8 @@ $(TOKENIZER_DATA): $(INTEROP_STAMP)
 
 test: $(BUILD)/rustgpt $(TEST_BIN) $(INTEROP_STAMP) $(TOKENIZER_DATA) $(BUILD)/librustgpt.so $(EXAMPLE_PLUGINS) $(TEST_PLUGINS)
 	@RUSTGPT=$(abspath $(BUILD)/rustgpt) TEST_BIN_DIR=$(abspath $(BUILD)/tests) \
-	    BUILD_DIR=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
+	    BUILD_DIR=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) sh tests/run.sh
 
 # Line coverage of the library (not the CLI, not the tests) over `make test`,
 # in a separate build (build-coverage/) instrumented with --coverage.
