@@ -310,6 +310,11 @@ Bpe *bpe_train(const char *const *texts, const size_t *lens, size_t n, const Bpe
     if (opt->n_threads <= 0) n_threads = omp_get_max_threads();
 #endif
     enum { MAX_CHUNKS = 256 };
+    /* Every text gets chunks of its own (a chunk never spans two texts, which
+     * may be separate allocations), about n + 4 x threads of them in all. */
+    if (n > MAX_CHUNKS / 2)
+        return bpe_free(shape), fail("%zu texts to learn from; at most %d (join them into fewer files)",
+                                     n, MAX_CHUNKS / 2), NULL;
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += lens[i];
     size_t chunk_bytes = total / (size_t)(n_threads * 4) + (1 << 16);

@@ -253,11 +253,22 @@ static rg_status bpe_vt_train(const char *const *texts, size_t n, const char *op
         }
     }
     opt.specials = specials;
-    size_t *lens = xmalloc(n ? n : 1, sizeof *lens);
-    if (!lens) return free(copy), RG_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
-    Bpe *bpe = bpe_train(texts, lens, n, &opt);
-    free(lens);
+    /* A training run's examples are many short texts: learn from them as
+     * one text, an example per line, as the trainer learns from a file. */
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++) total += strlen(texts[i]) + 1;
+    char *joined = xmalloc(total, 1), *at = joined;
+    if (!joined) return free(copy), RG_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(texts[i]);
+        memcpy(at, texts[i], len);
+        at += len;
+        *at++ = '\n';
+    }
+    size_t joined_len = (size_t)(at - joined);
+    const char *one[1] = { joined };
+    Bpe *bpe = bpe_train(one, &joined_len, 1, &opt);
+    free(joined);
     free(copy);
     if (!bpe) return RG_ERR_INVALID;
     *state = bpe;
