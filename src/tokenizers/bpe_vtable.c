@@ -195,8 +195,9 @@ static rg_status bpe_to_source(const void *state, rg_source *dst)
     for (uint32_t id = 0; id < n; id++) {
         size_t len;
         const char *bytes = bpe_token_bytes(bpe, (int32_t)id, &len);
-        if (bpe_is_special(bpe, (int32_t)id)) {
-            tokens[id] = xstrdup(bytes), types[id] = 3;
+        if (bpe_is_special(bpe, (int32_t)id)) {       /* its bytes, which are not NUL-terminated */
+            if ((tokens[id] = xmalloc(len + 1, 1))) memcpy(tokens[id], bytes, len), tokens[id][len] = '\0';
+            types[id] = 3;
         } else if (bytes) {
             if ((tokens[id] = xmalloc(3 * len + 1, 1))) bpe_bytes_to_gpt2(bytes, len, tokens[id]);
             types[id] = 1;
