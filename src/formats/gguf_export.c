@@ -68,26 +68,31 @@ static rg_status copy_key(rg_source *out, const rg_source *in, const char *key, 
     return st;
 }
 
-/* rustgpt's tensor name → GGUF's, into buf; NULL when it has none. */
-static const char *gguf_tensor_name(const char *name, char *buf, size_t cap)
+/* One table of names, read in either direction: rustgpt's (side 0) and
+ * GGUF gpt2's (side 1); block tensors carry their layer in a prefix
+ * ("blocks.N." and "blk.N."). */
+static const char *const top_names[][2] = {
+    { "tok_emb.weight", "token_embd.weight" }, { "pos_emb.weight", "position_embd.weight" },
+    { "ln_f.weight", "output_norm.weight" },   { "ln_f.bias", "output_norm.bias" },
+    { "head.weight", "output.weight" },
+};
+static const char *const block_names[][2] = {
+    { "ln1.", "attn_norm." }, { "attn.qkv.", "attn_qkv." }, { "attn.proj.", "attn_output." },
+    { "ln2.", "ffn_norm." },  { "ffn.fc1.", "ffn_up." },     { "ffn.fc2.", "ffn_down." },
+};
+
+/* name on side `from` → the other side's name, into buf; NULL when none. */
+static const char *tensor_name(const char *name, int from, char *buf, size_t cap)
 {
-    static const struct { const char *from, *to; } top[] = {
-        { "tok_emb.weight", "token_embd.weight" }, { "pos_emb.weight", "position_embd.weight" },
-        { "ln_f.weight", "output_norm.weight" },   { "ln_f.bias", "output_norm.bias" },
-        { "head.weight", "output.weight" },
-    };
-    static const struct { const char *from, *to; } block[] = {
-        { "ln1.", "attn_norm." }, { "attn.qkv.", "attn_qkv." }, { "attn.proj.", "attn_output." },
-        { "ln2.", "ffn_norm." },  { "ffn.fc1.", "ffn_up." },     { "ffn.fc2.", "ffn_down." },
-    };
-    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
-        if (strcmp(name, top[i].from) == 0) return top[i].to;
+    static const char *const prefix[2] = { "blocks.%d.%n", "blk.%d.%n" }, *const out[2] = { "blocks", "blk" };
+    for (size_t i = 0; i < sizeof top_names / sizeof top_names[0]; i++)
+        if (strcmp(name, top_names[i][from]) == 0) return top_names[i][!from];
     int layer, used = 0;
-    if (sscanf(name, "blocks.%d.%n", &layer, &used) != 1 || used == 0) return NULL;
-    for (size_t i = 0; i < sizeof block / sizeof block[0]; i++) {
-        size_t n = strlen(block[i].from);
-        if (strncmp(name + used, block[i].from, n) == 0) {
-            snprintf(buf, cap, "blk.%d.%s%s", layer, block[i].to, name + used + n);
+    if (sscanf(name, prefix[from], &layer, &used) != 1 || used == 0) return NULL;
+    for (size_t i = 0; i < sizeof block_names / sizeof block_names[0]; i++) {
+        size_t n = strlen(block_names[i][from]);
+        if (strncmp(name + used, block_names[i][from], n) == 0) {
+            snprintf(buf, cap, "%s.%d.%s%s", out[!from], layer, block_names[i][!from], name + used + n);
             return buf;
         }
     }
@@ -143,7 +148,7 @@ rg_status gguf_export_source(const rg_source *in, rg_source **out)
     for (int32_t i = 0; st == RG_OK && i < rg_source_n_tensors(in); i++) {
         rg_tensor t = *rg_source_tensor_at(in, i);
         char buf[96];
-        if (!(t.name = gguf_tensor_name(t.name, buf, sizeof buf)))
+        if (!(t.name = tensor_name(t.name, 0, buf, sizeof buf)))
             st = fail_status(RG_ERR_FORMAT, "tensor %s has no GGUF name", rg_source_tensor_at(in, i)->name);
         else st = rg_source_add_tensor(dst, &t);
     }
@@ -156,32 +161,6 @@ rg_status gguf_export_source(const rg_source *in, rg_source **out)
 }
 
 /* ---- the way back: a GGUF-shaped gpt2 as a trainable rustgpt model ------- */
-
-/* GGUF's tensor name → rustgpt's (the inverse of gguf_tensor_name). */
-static const char *gpt_tensor_name(const char *name, char *buf, size_t cap)
-{
-    static const struct { const char *from, *to; } top[] = {
-        { "token_embd.weight", "tok_emb.weight" }, { "position_embd.weight", "pos_emb.weight" },
-        { "output_norm.weight", "ln_f.weight" },   { "output_norm.bias", "ln_f.bias" },
-        { "output.weight", "head.weight" },
-    };
-    static const struct { const char *from, *to; } block[] = {
-        { "attn_norm.", "ln1." }, { "attn_qkv.", "attn.qkv." }, { "attn_output.", "attn.proj." },
-        { "ffn_norm.", "ln2." },  { "ffn_up.", "ffn.fc1." },     { "ffn_down.", "ffn.fc2." },
-    };
-    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
-        if (strcmp(name, top[i].from) == 0) return top[i].to;
-    int layer, used = 0;
-    if (sscanf(name, "blk.%d.%n", &layer, &used) != 1 || used == 0) return NULL;
-    for (size_t i = 0; i < sizeof block / sizeof block[0]; i++) {
-        size_t n = strlen(block[i].from);
-        if (strncmp(name + used, block[i].from, n) == 0) {
-            snprintf(buf, cap, "blocks.%d.%s%s", layer, block[i].to, name + used + n);
-            return buf;
-        }
-    }
-    return NULL;
-}
 
 /* t as F32: itself, or a converted copy that dst keeps. */
 static rg_status as_f32(rg_source *dst, rg_tensor *t)
@@ -237,7 +216,7 @@ rg_status gpt_source_from_gguf_gpt2(const rg_source *in, rg_source **out)
     for (int32_t i = 0; st == RG_OK && i < rg_source_n_tensors(in); i++) {
         rg_tensor t = *rg_source_tensor_at(in, i);
         char buf[96];
-        if (!(t.name = gpt_tensor_name(t.name, buf, sizeof buf)))
+        if (!(t.name = tensor_name(t.name, 1, buf, sizeof buf)))
             st = fail_status(RG_ERR_FORMAT, "tensor %s is not part of GPT-2", rg_source_tensor_at(in, i)->name);
         else if ((st = as_f32(dst, &t)) == RG_OK) st = rg_source_add_tensor(dst, &t);
     }
