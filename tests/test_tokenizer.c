@@ -355,6 +355,45 @@ static void detokenizer_pairs_double_quotes_while_streaming(void)
     vocab_free(&v);
 }
 
+static void fold_case_lowers_letters_and_keeps_everything_else(void)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        { "Japan JAPAN japan", "japan japan japan" },
+        { "Ünïcödé ÇA", "ünïcödé ça" },
+        { "\xC4\xB0stanbul", "istanbul" },                 /* U+0130 -> 'i': shorter */
+        { "\xC8\xBA", "\xE2\xB1\xA5" },                    /* U+023A -> U+2C65: longer */
+        { "a\xFF" "B\xC3", "a\xFF" "b\xC3" },              /* invalid bytes kept */
+        { "123 .,;!? </s> <unk>", "123 .,;!? </s> <unk>" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        size_t len = strlen(cases[i].in);
+        size_t n = word_fold_case(cases[i].in, len, out);
+        CHECK(n <= 2 * len);
+        CHECK(n == strlen(cases[i].out) && memcmp(out, cases[i].out, n) == 0);
+        CHECK(tokenizer_split(cases[i].in, NULL, NULL) == tokenizer_split(cases[i].out, NULL, NULL));
+    }
+}
+
+static void lowercase_vocab_is_one_word_whatever_the_case(void)
+{
+    const char *texts[] = { "The Cat sat .", "the CAT sat . </s>" };
+    Vocab v;
+    CHECK(vocab_build_lowercase(&v, texts, 2) == 0);
+    CHECK(v.lowercase == 1);
+    CHECK(v.size == TOKEN_N_SPECIAL + 4);                  /* . cat sat the */
+    for (int id = 0; id < v.size; id++)
+        for (const char *p = v.words[id]; *p; p++) CHECK(!(*p >= 'A' && *p <= 'Z'));
+    int ids[8];
+    CHECK(tokenizer_encode(&v, "THE cAt SAT", ids, 8) == 3);
+    CHECK(ids[0] == vocab_lookup(&v, "the", 3) && ids[1] == vocab_lookup(&v, "cat", 3));
+    CHECK(vocab_lookup(&v, "Sat", 3) == vocab_lookup_exact(&v, "sat", 3));
+    CHECK(vocab_lookup_exact(&v, "Sat", 3) == -1);
+    CHECK(tokenizer_encode(&v, "</s> DOG", ids, 8) == 2 && ids[0] == TOKEN_EOS && ids[1] == TOKEN_UNK);
+    vocab_free(&v);
+}
+
 int main(void)
 {
     RUN(split_puts_each_punctuation_mark_in_its_own_piece);
@@ -376,5 +415,7 @@ int main(void)
     RUN(decode_cuts_to_fit_like_snprintf);
     RUN(separator_attaches_punctuation_as_a_reader_expects);
     RUN(detokenizer_pairs_double_quotes_while_streaming);
+    RUN(fold_case_lowers_letters_and_keeps_everything_else);
+    RUN(lowercase_vocab_is_one_word_whatever_the_case);
     TESTS_DONE();
 }

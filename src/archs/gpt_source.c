@@ -59,19 +59,8 @@ static rg_status vocab_from_source(Vocab *vocab, const rg_source *src)
     const char *model = "word";
     if (rg_source_string(src, "tokenizer.ggml.model", &model, NULL) == RG_ERR_FORMAT) return RG_ERR_FORMAT;
     if (strcmp(model, "word") != 0) return RG_OK;
-    uint64_t n;
-    rg_value_type type;
-    rg_status st = rg_source_array(src, "tokenizer.ggml.tokens", &type, &n);
-    if (st == RG_ERR_NOT_FOUND) return RG_OK;
-    if (st != RG_OK) return st;
-    if (type != RG_VALUE_STRING || n > (uint64_t)INT32_MAX)
-        return fail_status(RG_ERR_FORMAT, "tokenizer.ggml.tokens is not a list of words");
-    const char **words = malloc((n ? n : 1) * sizeof *words);
-    if (!words) return fail_status(RG_ERR_NOMEM, "out of memory reading the vocabulary");
-    for (uint64_t i = 0; i < n; i++) rg_source_array_string(src, "tokenizer.ggml.tokens", i, &words[i], NULL);
-    int rc = vocab_from_words(vocab, words, (int)n);
-    free(words);
-    return rc == 0 ? RG_OK : RG_ERR_FORMAT;
+    rg_status st = word_vocab_from_source(vocab, src);
+    return st == RG_ERR_NOT_FOUND ? RG_OK : st;
 }
 
 rg_status gpt_model_from_source(Model *m, const rg_source *src)

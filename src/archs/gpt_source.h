@@ -37,5 +37,9 @@ rg_status gpt_model_to_source(const Model *m, rg_source *dst);
 
 /* The word tokenizer's keys for vocab (tokenizers/word_vtable.c). */
 rg_status word_vocab_to_source(const Vocab *vocab, rg_source *dst);
+/* The word vocabulary a source holds (RG_ERR_NOT_FOUND when it has no
+ * tokenizer.ggml.tokens), with its lowercase flag. */
+rg_status word_vocab_from_source(Vocab *vocab, const rg_source *src);
+#define WORD_LOWERCASE_KEY "tokenizer.ggml.normalizer.lowercase"
 
 #endif

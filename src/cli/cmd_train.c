@@ -42,6 +42,8 @@ const char train_help[] =
     "  --mask-prompt          learn only the answers of prompt/response examples\n"
     "  --tokenizer SPEC       word (default); NAME[:OPTIONS] of a registered tokenizer that\n"
     "                         trains on the data (plugins too, with --plugin); or a file\n"
+    "  --lowercase            fold case (word tokenizer): the data, and later what a user types,\n"
+    "                         so \"Japan\" and \"japan\" are one word; saved in the model\n"
     "model:\n"
     "  --layers N (3)  --dim N (128)  --heads N (8)  --hidden N (256)  --seq-len N (80)\n"
     "  --arch gpt|gpt2 (gpt)  gpt2: GELU and no head bias, as GPT-2 (exports to GGUF)\n"
@@ -93,6 +95,7 @@ typedef struct {
     FILE *log_file;
     int out_is_default;        /* no --out: its directory is created if missing */
     int make_dir;              /* --mkdir */
+    int lowercase;             /* --lowercase: a case-folded word vocabulary */
     const char *tokenizer;     /* --tokenizer: NULL or "word" for the word tokenizer */
     int replacing;             /* --out exists already */
 } TrainArgs;
@@ -266,6 +269,8 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
             a->run.common.mask_prompt = 1;
         } else if (strcmp(arg, "--mkdir") == 0) {
             a->make_dir = 1;
+        } else if (strcmp(arg, "--lowercase") == 0) {
+            a->lowercase = 1;
         } else if (!takes_value(arg)) {
             return unknown_argument("train", arg);
         } else if (!(v = option_value(argc, argv, &i))) {
@@ -281,6 +286,12 @@ static int parse_train_args(int argc, char **argv, TrainArgs *a)
         return usage_error("--out %s: unknown model format; use .bin, .json or .safetensors", a->run.out);
     if (a->tokenizer && strcmp(a->tokenizer, "word") != 0 && model_format_of(a->run.out) != FORMAT_BIN)
         return usage_error("--out %s: a model with the %s tokenizer is saved as .bin", a->run.out, a->tokenizer);
+    if (a->lowercase && a->tokenizer && strcmp(a->tokenizer, "word") != 0)
+        return usage_error("--lowercase folds the word tokenizer's vocabulary; the %s tokenizer keeps case",
+                           a->tokenizer);
+    if (a->lowercase && (a->resume || a->init))
+        return usage_error("--lowercase is set when a vocabulary is built; %s keeps the model's own",
+                           a->resume ? "--resume" : "--init");
     if (n_data > 0 && a->run.n_stages > 0)
         return usage_error("give DATA files or --pretrain/--chat, not both");
     for (int i = 0; i < n_data; i++) add_file(a, "train", 5e-4f, data_files[i]);
@@ -404,7 +415,7 @@ static int build_vocab(const TrainArgs *a, Vocab *vocab)
     size_t n;
     const char **texts = all_texts(a, &n);
     if (!texts) return -1;
-    int rc = dist_vocab_build(vocab, texts, n);
+    int rc = dist_vocab_build(vocab, texts, n, a->lowercase);
     free(texts);
     return rc;
 }

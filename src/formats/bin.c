@@ -12,7 +12,10 @@
  *   8        4          flags, uint32: bit 0 = an optimizer section follows
  *                       the weights; bit 1 = a tokenizer section follows the
  *                       vocabulary; bit 2 = the GPT_GPT2 variant (GELU, no
- *                       head bias: archs/gpt.h); every other bit must be 0
+ *                       head bias: archs/gpt.h); bit 3 = the word
+ *                       vocabulary is lowercase (train --lowercase:
+ *                       lookups fold case, tokenizers/word.h); every
+ *                       other bit must be 0
  *   12       24         config, six uint32: vocab_size, d_model, n_heads,
  *                       d_hidden, n_layers, seq_len
  *   36       ...        vocabulary: vocab_size entries in id order, each a
@@ -66,6 +69,7 @@ enum {
     BIN_FLAG_OPTIMIZER = 1,
     BIN_FLAG_TOKENIZER = 2,
     BIN_FLAG_GPT2 = 4,
+    BIN_FLAG_LOWERCASE = 8,
 };
 
 static const char bin_magic[4] = { 'R', 'G', 'P', 'T' };
@@ -168,8 +172,11 @@ static int parse_layout(Source *s, BinLayout *lay)
     if (lay->version != MODELFILE_VERSION)
         return fail("%s: unsupported format version %u", s->name, (unsigned)lay->version);
     lay->flags = get_u32(header + 8);
-    if (lay->flags & ~(uint32_t)(BIN_FLAG_OPTIMIZER | BIN_FLAG_TOKENIZER | BIN_FLAG_GPT2))
+    if (lay->flags & ~(uint32_t)(BIN_FLAG_OPTIMIZER | BIN_FLAG_TOKENIZER | BIN_FLAG_GPT2 | BIN_FLAG_LOWERCASE))
         return fail("%s: unknown flags 0x%x in the header", s->name, (unsigned)lay->flags);
+    if ((lay->flags & BIN_FLAG_LOWERCASE) && (lay->flags & BIN_FLAG_TOKENIZER))
+        return fail("%s: flags 0x%x: a lowercase vocabulary is the word tokenizer's, and the file has another",
+                    s->name, (unsigned)lay->flags);
     if (parse_config(header + 12, &lay->config, s->name) != 0) return -1;
     if (lay->flags & BIN_FLAG_GPT2) lay->config.variant = GPT_GPT2;
 
@@ -257,6 +264,7 @@ static int assemble_model(Model *m, const BinLayout *lay, const unsigned char *b
         p += length;
     }
     rc = model_assemble(m, &lay->config, words, n, name);
+    if (rc == 0) m->vocab.lowercase = (lay->flags & BIN_FLAG_LOWERCASE) != 0;
 done:
     free(words);
     free(text);
@@ -345,7 +353,8 @@ int bin_summary(const char *path, ModelFileSummary *sum)
     BinLayout lay;
     if (parse_layout(&s, &lay) != 0) goto done;
     *sum = (ModelFileSummary){ .format = "bin", .version = lay.version, .config = lay.config,
-                               .vocab_words = lay.config.vocab_size, .n_params = lay.n_params };
+                               .vocab_words = lay.config.vocab_size, .n_params = lay.n_params,
+                               .vocab_lowercase = (lay.flags & BIN_FLAG_LOWERCASE) != 0 };
     if (lay.optimizer_offset) {
         unsigned char head[BIN_OPTIMIZER_HEAD_BYTES];
         if (read_at(fp, lay.optimizer_offset, head, sizeof head, path) != 0) goto done;
@@ -420,7 +429,8 @@ int bin_write(const Model *m, const OptimizerState *opt, FILE *fp, const char *p
     memcpy(header, bin_magic, 4);
     put_u32(header + 4, MODELFILE_VERSION);
     put_u32(header + 8, (opt ? BIN_FLAG_OPTIMIZER : 0) | (m->tokenizer ? BIN_FLAG_TOKENIZER : 0) |
-                            (c->variant == GPT_GPT2 ? BIN_FLAG_GPT2 : 0));
+                            (c->variant == GPT_GPT2 ? BIN_FLAG_GPT2 : 0) |
+                            (m->vocab.lowercase ? BIN_FLAG_LOWERCASE : 0));
     const int fields[6] = { c->vocab_size, c->d_model, c->n_heads,
                             c->d_hidden, c->n_layers, c->seq_len };
     for (int i = 0; i < 6; i++) put_u32(header + 12 + 4 * i, (uint32_t)fields[i]);

@@ -6,7 +6,8 @@
  *     "format": "rustgpt",
  *     "version": 1,
  *     "config": {"vocab_size": 7, "d_model": 4, "n_heads": 2, "d_hidden": 8,
- *                "n_layers": 1, "seq_len": 4},
+ *                "n_layers": 1, "seq_len": 4},   (+ "variant": "gpt2",
+ *                                                   "lowercase": true when so)
  *     "vocab": ["<pad>", "<unk>", "</s>", "a", ...],
  *     "tensors": {
  *       "tok_emb.weight": {"shape": [7, 4], "data": [
@@ -112,6 +113,7 @@ int json_write(const Model *m, FILE *fp, const char *path)
     for (int i = 0; i < 6; i++)
         fprintf(fp, "%s\"%s\": %d", i ? ", " : "", config_fields[i], values[i]);
     if (c->variant != GPT_RUSTGPT) fprintf(fp, ", \"variant\": \"%s\"", model_variant_name(c->variant));
+    if (m->vocab.lowercase) fputs(", \"lowercase\": true", fp);
     fputs("},\n  \"vocab\": [", fp);
     size_t line = 0;
     for (int i = 0; i < m->vocab.size; i++) {
@@ -319,7 +321,14 @@ int model_load_json_buffer(Model *m, const char *name, const char *text, size_t 
     if (!infos || !found) goto done;
     for (int i = 0; i < n; i++) infos[i] = model_tensor_info(&c, i);
     if (match_tensors(tensors, infos, n, found, name) != 0) goto done;
+    const cJSON *lowercase = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "config"),
+                                                              "lowercase");
+    if (lowercase && !cJSON_IsBool(lowercase)) {
+        fail("%s: config.lowercase must be true or false", name);
+        goto done;
+    }
     if (model_assemble(m, &c, words, c.vocab_size, name) != 0) goto done;
+    m->vocab.lowercase = cJSON_IsTrue(lowercase);
     if (fill_tensors(m, infos, n, found, name) != 0) {
         model_free(m);
         goto done;

@@ -237,7 +237,7 @@ void summary_print(const ModelFileSummary *s, const char *path, FILE *out)
     fprintf(out, "n_layers: %d\n", c->n_layers);
     fprintf(out, "seq_len: %d\n", c->seq_len);
     if (c->variant != GPT_RUSTGPT) fprintf(out, "variant: %s\n", model_variant_name(c->variant));
-    fprintf(out, "vocabulary: %d words\n", s->vocab_words);
+    fprintf(out, "vocabulary: %d words%s\n", s->vocab_words, s->vocab_lowercase ? ", lowercase" : "");
     fprintf(out, "parameters: %s\n", with_commas(params, s->n_params));
     fprintf(out, "file size: %s bytes\n", with_commas(bytes, s->file_size));
     fprintf(out, "checksum: %s\n", s->checksum);
@@ -257,6 +257,7 @@ static int json_summary(const char *path, ModelFileSummary *s)
     s->version = MODELFILE_VERSION;
     s->config = m.config;
     s->vocab_words = m.vocab.size;
+    s->vocab_lowercase = m.vocab.lowercase;
     s->n_params = m.n_params;
     s->checksum = "n/a (the JSON format has none)";
     model_free(&m);

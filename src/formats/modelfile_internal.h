@@ -102,6 +102,7 @@ typedef struct {
     unsigned version;
     ModelConfig config;
     int vocab_words;             /* words in the stored vocabulary           */
+    int vocab_lowercase;         /* it folds case (train --lowercase)        */
     size_t n_params;
     unsigned long long file_size;
     const char *checksum;        /* "ok", "MISMATCH", or "n/a (...)"         */

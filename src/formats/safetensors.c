@@ -15,7 +15,8 @@
  * tensors cannot say, all as strings (the format requires string values):
  *   "format": "pt", "rustgpt_version": "1", "vocab_size": "7", "d_model",
  *   "n_heads", "d_hidden", "n_layers", "seq_len" likewise, and "vocab": the
- *   vocabulary as a JSON array written into a string.
+ *   vocabulary as a JSON array written into a string; "variant": "gpt2"
+ *   and "lowercase": "true" (train --lowercase) only when so.
  *
  * Loading checks N against the file, every tensor's dtype, shape and byte
  * size, that the tensors tile the data area exactly (in any order, without
@@ -60,6 +61,7 @@ static char *build_header(const Model *m)
     }
     if (c->variant != GPT_RUSTGPT && !cJSON_AddStringToObject(meta, "variant", model_variant_name(c->variant)))
         goto done;
+    if (m->vocab.lowercase && !cJSON_AddStringToObject(meta, "lowercase", "true")) goto done;
     if (!cJSON_AddStringToObject(meta, "vocab", vocab_text)) goto done;
     for (int i = 0; i < model_tensor_count(c); i++) {
         TensorInfo t = model_tensor_info(c, i);
@@ -110,6 +112,7 @@ typedef struct {
     cJSON *vocab;           /* the vocabulary, parsed out of its string     */
     size_t n_params;
     size_t *begin;          /* [n_tensors]: byte offset in the data area    */
+    int lowercase;          /* "lowercase": "true"                          */
 } Header;
 
 static void header_free(Header *h)
@@ -157,6 +160,11 @@ static int read_metadata(Header *h, const char *name)
     const cJSON *variant = cJSON_GetObjectItemCaseSensitive(meta, "variant");
     if (variant && (!cJSON_IsString(variant) || (h->config.variant = model_variant_parse(variant->valuestring)) < 0))
         return fail("%s: __metadata__ \"variant\" must be \"rustgpt\" or \"gpt2\"", name);
+    const cJSON *lowercase = cJSON_GetObjectItemCaseSensitive(meta, "lowercase");
+    const char *lower_text = cJSON_GetStringValue(lowercase);
+    if (lowercase && (!lower_text || (strcmp(lower_text, "true") != 0 && strcmp(lower_text, "false") != 0)))
+        return fail("%s: __metadata__ \"lowercase\" must be \"true\" or \"false\"", name);
+    h->lowercase = lower_text && strcmp(lower_text, "true") == 0;
     if (config_validate(&h->config) != 0) return fail_in_file(name);
     const char *vocab_text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "vocab"));
     if (!vocab_text) return fail("%s: __metadata__ has no \"vocab\" string", name);
@@ -353,6 +361,7 @@ int model_load_safetensors_buffer(Model *m, const char *name, const unsigned cha
         int i = 0;
         for (const cJSON *w = h.vocab->child; w; w = w->next) words[i++] = w->valuestring;
         rc = model_assemble(m, &h.config, words, words_n, name);
+        if (rc == 0) m->vocab.lowercase = h.lowercase;
     }
     if (rc == 0) {
         const unsigned char *data = bytes + 8 + n;
@@ -394,6 +403,7 @@ int safetensors_summary(const char *path, ModelFileSummary *s)
     if (header_parse(&h, text, n, file_len, path) != 0) goto done;
     *s = (ModelFileSummary){ .format = "safetensors", .version = MODELFILE_VERSION,
                              .config = h.config, .vocab_words = h.config.vocab_size,
+                             .vocab_lowercase = h.lowercase,
                              .n_params = h.n_params,
                              .checksum = "n/a (the safetensors format has none)" };
     header_free(&h);

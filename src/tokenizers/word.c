@@ -124,6 +124,11 @@ static inline int word_equals(const char *word, const char *piece, size_t len)
 
 int vocab_lookup(const Vocab *vocab, const char *piece, size_t len)
 {
+    return vocab->lowercase ? vocab_lookup_folded(vocab, piece, len) : vocab_lookup_exact(vocab, piece, len);
+}
+
+int vocab_lookup_exact(const Vocab *vocab, const char *piece, size_t len)
+{
     if (vocab->n_slots == 0 || len == 0) return -1;
     size_t mask = vocab->n_slots - 1;
     for (size_t i = hash_piece(piece, len) & mask;; i = (i + 1) & mask) {

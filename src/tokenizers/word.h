@@ -10,6 +10,11 @@
  * The vocabulary is built from the training data: the specials, then every
  * distinct word sorted by byte value, so the same data always gives the same
  * ids whatever order it came in. It is saved inside every model file.
+ *
+ * A lowercase vocabulary (`train --lowercase`) is built from case-folded
+ * text, and every lookup folds the piece first, so "Japan", "JAPAN" and
+ * "japan" are one token in the data and in what a user types alike. The
+ * flag is saved with the words.
  */
 #ifndef RUSTGPT_TOKENIZER_H
 #define RUSTGPT_TOKENIZER_H
@@ -24,6 +29,7 @@ typedef struct {
     char **words;       /* words[id]: NUL-terminated piece text */
     int *slots;         /* open-addressing hash table: id+1, 0 = empty */
     size_t n_slots;     /* a power of two, > 2 * size */
+    int lowercase;      /* fold case before every lookup (train --lowercase) */
 } Vocab;
 
 /* Split text into pieces and call emit(piece, len, ctx) for each, in order.
@@ -47,10 +53,27 @@ int vocab_build(Vocab *vocab, const char *const *texts, size_t n);
  * are numbered by id, from 0), leaving *vocab empty. */
 int vocab_from_words(Vocab *vocab, const char *const *words, int n);
 
+/* vocab_build over the case-folded texts; the vocabulary is marked
+ * lowercase, so lookups fold too. */
+int vocab_build_lowercase(Vocab *vocab, const char *const *texts, size_t n);
+
 void vocab_free(Vocab *vocab);
 
-/* The id of a piece of len bytes, or -1 if it is not in the vocabulary. */
+/* Fold the case of len bytes of UTF-8 text into out, which has room for
+ * 2 * len bytes (a folded code point takes at most 1.5 times the bytes of
+ * the original: U+023A is 2 bytes, its lowercase U+2C65 is 3). Letters take
+ * their Unicode lowercase (utf8proc_tolower); every other byte, invalid
+ * UTF-8 included, is copied unchanged. Returns the folded length. Folding
+ * never changes where the splitter cuts: letters stay word bytes. */
+size_t word_fold_case(const char *text, size_t len, char *out);
+
+/* The id of a piece of len bytes, or -1 if it is not in the vocabulary
+ * (case-folded first when the vocabulary is lowercase). */
 int vocab_lookup(const Vocab *vocab, const char *piece, size_t len);
+/* The two ways vocab_lookup goes: the piece's bytes as they are, or folded
+ * (word_case.c). */
+int vocab_lookup_exact(const Vocab *vocab, const char *piece, size_t len);
+int vocab_lookup_folded(const Vocab *vocab, const char *piece, size_t len);
 
 /* Encode text into ids. Writes at most max_ids ids and returns how many the
  * whole text has (which may be more). Unknown pieces become TOKEN_UNK. */

@@ -3,7 +3,8 @@
  * of rustgpt/plugin.h, registered as "word".
  *
  * Its state is a Vocab. It is made from a model's metadata
- * (tokenizer.ggml.tokens, the words in id order) or trained from texts
+ * (tokenizer.ggml.tokens, the words in id order, and
+ * tokenizer.ggml.normalizer.lowercase when it folds case) or trained from texts
  * (vocab_build); it has no file of its own, so it cannot be loaded by name
  * alone. Encoding checks UTF-8 first, since the word tokenizer has no byte
  * tokens to fall back on.
@@ -22,10 +23,11 @@ rg_status word_vocab_to_source(const Vocab *vocab, rg_source *dst)
     if (st == RG_OK)
         st = rg_source_set_string_array(dst, "tokenizer.ggml.tokens", (const char *const *)vocab->words,
                                         NULL, (uint64_t)vocab->size);
+    if (st == RG_OK && vocab->lowercase) st = rg_source_set_bool(dst, WORD_LOWERCASE_KEY, 1);
     return st;
 }
 
-static rg_status word_from_source(const rg_source *src, void **state)
+rg_status word_vocab_from_source(Vocab *vocab, const rg_source *src)
 {
     rg_value_type type;
     uint64_t n;
@@ -34,18 +36,29 @@ static rg_status word_from_source(const rg_source *src, void **state)
     if (type != RG_VALUE_STRING || n > (uint64_t)INT32_MAX)
         return fail_status(RG_ERR_FORMAT, "tokenizer.ggml.tokens is not a list of words");
     const char **words = malloc((n ? n : 1) * sizeof *words);
-    Vocab *vocab = calloc(1, sizeof *vocab);
-    if (!words || !vocab) {
-        free(words);
-        free(vocab);
-        return fail_status(RG_ERR_NOMEM, "out of memory reading the vocabulary");
-    }
+    if (!words) return fail_status(RG_ERR_NOMEM, "out of memory reading the vocabulary");
     for (uint64_t i = 0; i < n; i++) rg_source_array_string(src, "tokenizer.ggml.tokens", i, &words[i], NULL);
     int rc = vocab_from_words(vocab, words, (int)n);
     free(words);
-    if (rc != 0) {
+    if (rc != 0) return RG_ERR_FORMAT;
+    int lowercase = 0;
+    st = rg_source_bool(src, WORD_LOWERCASE_KEY, &lowercase);
+    if (st != RG_OK && st != RG_ERR_NOT_FOUND) {
+        vocab_free(vocab);
+        return st;
+    }
+    vocab->lowercase = lowercase;
+    return RG_OK;
+}
+
+static rg_status word_from_source(const rg_source *src, void **state)
+{
+    Vocab *vocab = calloc(1, sizeof *vocab);
+    if (!vocab) return fail_status(RG_ERR_NOMEM, "out of memory reading the vocabulary");
+    rg_status st = word_vocab_from_source(vocab, src);
+    if (st != RG_OK) {
         free(vocab);
-        return RG_ERR_FORMAT;
+        return st;
     }
     *state = vocab;
     return RG_OK;

@@ -118,11 +118,11 @@ int dist_check(int rc)
 /* Every rank's distinct words, space-joined, gathered to every rank; the
  * vocabulary of those texts is the vocabulary of all the data, since a
  * vocabulary is just the sorted set of distinct pieces. */
-int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n)
+int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n, int lowercase)
 {
     int size = dist_size();
     Vocab local;
-    int rc = vocab_build(&local, texts, n);
+    int rc = lowercase ? vocab_build_lowercase(&local, texts, n) : vocab_build(&local, texts, n);
     if (size == 1 || dist_check(rc) != 0) {
         if (size == 1 && rc == 0) { *vocab = local; return 0; }
         vocab_free(&local);
@@ -152,6 +152,7 @@ int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n)
             MPI_Allgatherv(mine, my_len, MPI_CHAR, joined, lens, offsets, MPI_CHAR, MPI_COMM_WORLD);
             for (int r = 0; r < size; r++) rank_texts[r] = joined + offsets[r];
             rc = dist_check(vocab_build(vocab, (const char *const *)rank_texts, (size_t)size));
+            vocab->lowercase = rc == 0 && lowercase;     /* the gathered words are folded already */
         }
     } else {
         rc = -1;
@@ -172,9 +173,9 @@ void dist_sum_doubles(double *buf, size_t n) { (void)buf; (void)n; }
 double dist_allreduce_seconds(void) { return 0.0; }
 int dist_agree(int rc) { return rc; }
 int dist_check(int rc) { return rc; }
-int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n)
+int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n, int lowercase)
 {
-    return vocab_build(vocab, texts, n);
+    return lowercase ? vocab_build_lowercase(vocab, texts, n) : vocab_build(vocab, texts, n);
 }
 
 #endif

@@ -49,7 +49,8 @@ int dist_check(int rc);
 
 /* The word vocabulary of the union of every rank's texts: each rank's
  * distinct pieces are gathered, so every rank builds exactly the vocabulary
- * one process would build from all the data. As vocab_build otherwise. */
-int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n);
+ * one process would build from all the data. As vocab_build otherwise, or
+ * vocab_build_lowercase when lowercase is set. */
+int dist_vocab_build(Vocab *vocab, const char *const *texts, size_t n, int lowercase);
 
 #endif

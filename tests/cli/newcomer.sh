@@ -68,6 +68,33 @@ expect_grep chat_suggests_the_vocabularys_case "$WORK/err" "line 1: the vocabula
 expect_grep chat_suggests_the_vocabularys_case_line_2 "$WORK/err" "line 2: the vocabulary has it in another case: dog$"
 if [ "$(grep -c '' "$WORK/out")" -eq 2 ]; then pass chat_notes_keep_one_answer_line_per_line
 else fail chat_notes_keep_one_answer_line_per_line "$(cat "$WORK/out")"; fi
+# --lowercase: one word whatever its case, in the data and in what is typed,
+# kept by every model format and by the library's loader.
+printf '["The Cat sat .", "the CAT sat .", "a dog sat ."]\n' > "$WORK/mixed.json"
+for ext in bin json safetensors; do
+    expect_status "lowercase_trains_$ext" 0 "$RUSTGPT" train "$WORK/mixed.json" --lowercase --dim 4 --heads 2 \
+        --hidden 8 --layers 1 --seq-len 8 --epochs 1 -q --out "$WORK/lower.$ext"
+    "$RUSTGPT" info "$WORK/lower.$ext" > "$WORK/out" 2>&1
+    expect_grep "lowercase_kept_by_$ext" "$WORK/out" "^vocabulary: 9 words, lowercase$"
+    "$RUSTGPT" tokenize --model "$WORK/lower.$ext" --ids "CAT Cat cat" > "$WORK/out" 2>&1
+    expect_grep "lowercase_folds_input_$ext" "$WORK/out" "^([0-9]+) \\1 \\1$"
+done
+"$RUSTGPT" info "$WORK/cased.bin" > "$WORK/out" 2>&1
+expect_grep cased_model_says_nothing_of_case "$WORK/out" "^vocabulary: [0-9]+ words$"
+printf 'THE CAT\n' | "$RUSTGPT" chat --model "$WORK/lower.bin" > "$WORK/out" 2> "$WORK/err"
+if grep -q 'vocabulary' "$WORK/err"; then fail lowercase_chat_knows_every_case "$(cat "$WORK/err")"
+else pass lowercase_chat_knows_every_case; fi
+"$RUSTGPT" generate --model "$WORK/lower.json" --prompt "THE CAT" --temperature 0 --max-tokens 4 > "$WORK/upper" 2>&1
+"$RUSTGPT" generate --model "$WORK/lower.json" --prompt "the cat" --temperature 0 --max-tokens 4 > "$WORK/lower" 2>&1
+if cmp -s "$WORK/upper" "$WORK/lower"; then pass lowercase_generate_same_for_any_case
+else fail lowercase_generate_same_for_any_case "$(cat "$WORK/upper")" "$(cat "$WORK/lower")"; fi
+cp "$WORK/lower.bin" "$WORK/both.bin"
+printf '\012' | dd of="$WORK/both.bin" bs=1 seek=8 conv=notrunc 2> /dev/null     # flags: lowercase + tokenizer
+expect_status lowercase_with_a_tokenizer_section_refused 1 "$RUSTGPT" info "$WORK/both.bin"
+expect_grep lowercase_with_a_tokenizer_section_says_why "$WORK/err" "flags 0xa: a lowercase vocabulary is the word tokenizer's"
+expect_status lowercase_refused_with_bpe 2 "$RUSTGPT" train "$WORK/mixed.json" --lowercase --tokenizer bpe:300
+expect_grep lowercase_refused_with_bpe_says_why "$WORK/err" "--lowercase folds the word tokenizer's vocabulary"
+expect_status lowercase_refused_with_init 2 "$RUSTGPT" train "$WORK/mixed.json" --lowercase --init "$WORK/lower.bin"
 printf '/set temperature abc\n' | "$RUSTGPT" chat --model "$WORK/cased.bin" > "$WORK/out" 2> "$WORK/err"
 expect_grep chat_set_names_the_setting "$WORK/err" "^/set temperature: expects a number from 0 to 100, got 'abc'"
 if grep -q -- '--temperature' "$WORK/err"; then fail chat_set_does_not_name_the_flag "$(cat "$WORK/err")"
