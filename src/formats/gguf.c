@@ -10,9 +10,10 @@
  * file. Tensor shapes are multiplied with overflow checks, their byte sizes
  * come from quant.h, and every tensor's [offset, offset + size) must lie in
  * the data section, aligned, without overlapping another. Keys and tensor
- * names must be unique; both are kept sorted for binary search.
+ * names must be unique; both are kept sorted for binary search, which
+ * gguf_lookup.c does when asked for a key or a tensor by name.
  */
-#include "formats/gguf.h"
+#include "formats/gguf_internal.h"
 #include "core/quant.h"
 #include "core/util.h"
 
@@ -29,24 +30,6 @@ enum {
     MIN_KV_BYTES = 8 + 4 + 1,            /* key length, type, a 1-byte value          */
     MIN_TENSOR_INFO_BYTES = 8 + 4 + 4 + 8, /* name length, n_dims, type, offset       */
     MAX_NAME_BYTES = 1 << 16,            /* keys and tensor names                       */
-};
-
-struct gguf_file {
-    void *map;                  /* the mapping we own (NULL for gguf_open_memory) */
-    size_t map_len;
-    const unsigned char *base;
-    uint64_t size;
-    char *name;                 /* for messages */
-    uint32_t version;
-    size_t alignment;
-    uint64_t data_start;
-    uint64_t n_kv, n_tensors;
-    gguf_kv *kvs;
-    uint64_t *kv_offsets;
-    uint64_t *kv_sorted;        /* indices of kvs sorted by key */
-    gguf_tensor *tensors;
-    uint64_t *tensor_offsets;
-    uint64_t *tensor_sorted;    /* indices of tensors sorted by name */
 };
 
 const char *gguf_type_name(gguf_type t)
@@ -87,17 +70,10 @@ static int need(Cursor *c, uint64_t n, const char *what)
     return 0;
 }
 
-static uint64_t load_le(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
 static int read_u32(Cursor *c, uint32_t *out, const char *what)
 {
     if (need(c, 4, what)) return -1;
-    *out = (uint32_t)load_le(c->base + c->pos, 4);
+    *out = (uint32_t)gguf_load_le(c->base + c->pos, 4);
     c->pos += 4;
     return 0;
 }
@@ -105,7 +81,7 @@ static int read_u32(Cursor *c, uint32_t *out, const char *what)
 static int read_u64(Cursor *c, uint64_t *out, const char *what)
 {
     if (need(c, 8, what)) return -1;
-    *out = load_le(c->base + c->pos, 8);
+    *out = gguf_load_le(c->base + c->pos, 8);
     c->pos += 8;
     return 0;
 }
@@ -128,7 +104,7 @@ static int read_str(Cursor *c, gguf_str *out, const char *what)
 
 static void widen_scalar(gguf_kv *kv, const unsigned char *p)
 {
-    uint64_t raw = load_le(p, (int)gguf_type_size(kv->type));
+    uint64_t raw = gguf_load_le(p, (int)gguf_type_size(kv->type));
     switch (kv->type) {
     case GGUF_UINT8: case GGUF_UINT16: case GGUF_UINT32: case GGUF_UINT64: kv->v.u = raw; break;
     case GGUF_INT8: kv->v.i = (int8_t)raw; break;
@@ -244,13 +220,6 @@ static int read_tensor_info(Cursor *c, gguf_tensor *t, uint64_t index)
 
 /* ---- sorting and lookup -------------------------------------------------------------- */
 
-static int str_cmp(gguf_str a, gguf_str b)
-{
-    uint64_t n = a.len < b.len ? a.len : b.len;
-    int r = memcmp(a.ptr, b.ptr, n);
-    return r ? r : (a.len < b.len ? -1 : a.len > b.len);
-}
-
 /* Sorting by name or by offset: qsort over (key, index) pairs, so the
  * comparison needs no context (two files may be opened at once). */
 typedef struct {
@@ -261,7 +230,7 @@ typedef struct {
 
 static int cmp_by_key(const void *a, const void *b)
 {
-    return str_cmp(((const SortEntry *)a)->key, ((const SortEntry *)b)->key);
+    return gguf_str_cmp(((const SortEntry *)a)->key, ((const SortEntry *)b)->key);
 }
 
 static int cmp_by_offset(const void *a, const void *b)
@@ -336,7 +305,7 @@ static int parse_kvs(gguf_file *f, Cursor *c)
     if (!(f->kv_sorted = kvs_by_key(f))) return -1;
     for (uint64_t i = 1; i < f->n_kv; i++) {
         const gguf_kv *kv = &f->kvs[f->kv_sorted[i]];
-        if (str_cmp(kv->key, f->kvs[f->kv_sorted[i - 1]].key) == 0)
+        if (gguf_str_cmp(kv->key, f->kvs[f->kv_sorted[i - 1]].key) == 0)
             return fail("%s: key '%.*s' appears twice", c->name, (int)kv->key.len, kv->key.ptr);
     }
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
@@ -365,7 +334,7 @@ static int parse_tensors(gguf_file *f, Cursor *c)
     if (!(f->tensor_sorted = tensors_by(f, cmp_by_key))) return -1;
     for (uint64_t i = 1; i < f->n_tensors; i++) {
         const gguf_tensor *t = &f->tensors[f->tensor_sorted[i]];
-        if (str_cmp(t->name, f->tensors[f->tensor_sorted[i - 1]].name) == 0)
+        if (gguf_str_cmp(t->name, f->tensors[f->tensor_sorted[i - 1]].name) == 0)
             return fail("%s: tensor '%.*s' appears twice", c->name, (int)t->name.len, t->name.ptr);
     }
     /* the data section starts at the next multiple of the alignment */
@@ -474,144 +443,4 @@ void gguf_close(gguf_file *f)
     free(f->name);
     if (f->map) munmap(f->map, f->map_len);
     free(f);
-}
-
-/* ---- accessors ----------------------------------------------------------------------------- */
-
-uint32_t gguf_version(const gguf_file *f) { return f->version; }
-uint64_t gguf_file_size(const gguf_file *f) { return f->size; }
-size_t gguf_alignment(const gguf_file *f) { return f->alignment; }
-uint64_t gguf_data_start(const gguf_file *f) { return f->data_start; }
-const unsigned char *gguf_bytes(const gguf_file *f) { return f->base; }
-uint64_t gguf_n_kv(const gguf_file *f) { return f->n_kv; }
-uint64_t gguf_n_tensors(const gguf_file *f) { return f->n_tensors; }
-
-const gguf_kv *gguf_kv_at(const gguf_file *f, uint64_t i) { return i < f->n_kv ? &f->kvs[i] : NULL; }
-uint64_t gguf_kv_file_offset(const gguf_file *f, uint64_t i) { return i < f->n_kv ? f->kv_offsets[i] : 0; }
-
-const gguf_tensor *gguf_tensor_at(const gguf_file *f, uint64_t i)
-{
-    return i < f->n_tensors ? &f->tensors[i] : NULL;
-}
-
-uint64_t gguf_tensor_info_file_offset(const gguf_file *f, uint64_t i)
-{
-    return i < f->n_tensors ? f->tensor_offsets[i] : 0;
-}
-
-/* Binary search of a sorted index; returns the entry's index or n. */
-static uint64_t find_sorted(const uint64_t *sorted, uint64_t n, const gguf_str *keys, size_t stride,
-                            const char *name)
-{
-    gguf_str want = { name, strlen(name) };
-    uint64_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        const gguf_str *key = (const gguf_str *)((const char *)keys + stride * sorted[mid]);
-        int r = str_cmp(*key, want);
-        if (r == 0) return sorted[mid];
-        if (r < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return n;
-}
-
-const gguf_kv *gguf_find_kv(const gguf_file *f, const char *name)
-{
-    if (!f->kv_sorted || f->n_kv == 0) return NULL;
-    uint64_t i = find_sorted(f->kv_sorted, f->n_kv, &f->kvs[0].key, sizeof f->kvs[0], name);
-    return i < f->n_kv ? &f->kvs[i] : NULL;
-}
-
-const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name)
-{
-    if (!f->tensor_sorted || f->n_tensors == 0) return NULL;
-    uint64_t i = find_sorted(f->tensor_sorted, f->n_tensors, &f->tensors[0].name, sizeof f->tensors[0], name);
-    return i < f->n_tensors ? &f->tensors[i] : NULL;
-}
-
-static int is_int_type(gguf_type t)
-{
-    return t == GGUF_UINT8 || t == GGUF_INT8 || t == GGUF_UINT16 || t == GGUF_INT16 || t == GGUF_UINT32 ||
-           t == GGUF_INT32 || t == GGUF_UINT64 || t == GGUF_INT64;
-}
-
-static const gguf_kv *lookup(const gguf_file *f, const char *key)
-{
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv) fail("%s: no key '%s'", f->name, key);
-    return kv;
-}
-
-int gguf_get_int(const gguf_file *f, const char *key, int64_t *out)
-{
-    const gguf_kv *kv = lookup(f, key);
-    if (!kv) return -1;
-    if (!is_int_type(kv->type)) return fail("%s: key '%s' is a %s, not an integer", f->name, key, gguf_type_name(kv->type));
-    if (kv->type == GGUF_UINT64 && kv->v.u > (uint64_t)INT64_MAX)
-        return fail("%s: key '%s' = %llu is out of range", f->name, key, (unsigned long long)kv->v.u);
-    *out = kv->v.i;
-    return 0;
-}
-
-int gguf_get_float(const gguf_file *f, const char *key, double *out)
-{
-    const gguf_kv *kv = lookup(f, key);
-    if (!kv) return -1;
-    if (kv->type != GGUF_FLOAT32 && kv->type != GGUF_FLOAT64)
-        return fail("%s: key '%s' is a %s, not a float", f->name, key, gguf_type_name(kv->type));
-    *out = kv->v.f;
-    return 0;
-}
-
-int gguf_get_bool(const gguf_file *f, const char *key, int *out)
-{
-    const gguf_kv *kv = lookup(f, key);
-    if (!kv) return -1;
-    if (kv->type != GGUF_BOOL) return fail("%s: key '%s' is a %s, not a bool", f->name, key, gguf_type_name(kv->type));
-    *out = kv->v.b;
-    return 0;
-}
-
-int gguf_get_string(const gguf_file *f, const char *key, gguf_str *out)
-{
-    const gguf_kv *kv = lookup(f, key);
-    if (!kv) return -1;
-    if (kv->type != GGUF_STRING) return fail("%s: key '%s' is a %s, not a string", f->name, key, gguf_type_name(kv->type));
-    *out = kv->v.s;
-    return 0;
-}
-
-int64_t gguf_array_int(const gguf_kv *kv, uint64_t i)
-{
-    size_t size = gguf_type_size(kv->elem_type);
-    uint64_t raw = load_le(kv->data + i * size, (int)size);
-    switch (kv->elem_type) {
-    case GGUF_INT8: return (int8_t)raw;
-    case GGUF_INT16: return (int16_t)raw;
-    case GGUF_INT32: return (int32_t)raw;
-    case GGUF_FLOAT32: case GGUF_FLOAT64: {
-        double d = gguf_array_float(kv, i);   /* truncated; NaN and out-of-range read as 0 */
-        return d > -9.2e18 && d < 9.2e18 ? (int64_t)d : 0;
-    }
-    default: return (int64_t)raw;
-    }
-}
-
-double gguf_array_float(const gguf_kv *kv, uint64_t i)
-{
-    size_t size = gguf_type_size(kv->elem_type);
-    uint64_t raw = load_le(kv->data + i * size, (int)size);
-    if (kv->elem_type == GGUF_FLOAT32) {
-        uint32_t b = (uint32_t)raw;
-        float f;
-        memcpy(&f, &b, 4);
-        return f;
-    }
-    if (kv->elem_type == GGUF_FLOAT64) {
-        double d;
-        memcpy(&d, &raw, 8);
-        return d;
-    }
-    return (double)gguf_array_int(kv, i);
 }
