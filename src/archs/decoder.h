@@ -131,4 +131,15 @@ void swiglu(float *x, const float *y, int64_t n);
 /* The architectures (llama.c, gpt2.c), for the registry. */
 extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;
 
+/* The vtable of a decoder architecture: its name and create function; the
+ * rest is the shared machinery above. */
+#define DECODER_ARCH_VTABLE(arch_name, create_fn) {                                    \
+        .abi_version = RG_ABI_VERSION, .name = (arch_name), .version = 1,            \
+        .create = (create_fn), .destroy = decoder_destroy,                            \
+        .context_new = decoder_context_new, .context_free = decoder_context_free,    \
+        .context_reset = decoder_context_reset,                                       \
+        .context_n_tokens = decoder_context_n_tokens,                                 \
+        .decode = decoder_decode, .hidden = decoder_hidden,                           \
+    }
+
 #endif

@@ -85,16 +85,4 @@ static rg_status gpt2_create(const rg_source *src, void **model_state, rg_model_
     return RG_OK;
 }
 
-const rg_arch_vtable gpt2_arch = {
-    .abi_version = RG_ABI_VERSION,
-    .name = "gpt2",
-    .version = 1,
-    .create = gpt2_create,
-    .destroy = decoder_destroy,
-    .context_new = decoder_context_new,
-    .context_free = decoder_context_free,
-    .context_reset = decoder_context_reset,
-    .context_n_tokens = decoder_context_n_tokens,
-    .decode = decoder_decode,
-    .hidden = decoder_hidden,
-};
+const rg_arch_vtable gpt2_arch = DECODER_ARCH_VTABLE("gpt2", gpt2_create);

@@ -107,30 +107,6 @@ static rg_status qwen2_create(const rg_source *src, void **model_state, rg_model
     return create(src, DECODER_QWEN2, "qwen2", model_state, info);
 }
 
-const rg_arch_vtable llama_arch = {
-    .abi_version = RG_ABI_VERSION,
-    .name = "llama",
-    .version = 1,
-    .create = llama_create,
-    .destroy = decoder_destroy,
-    .context_new = decoder_context_new,
-    .context_free = decoder_context_free,
-    .context_reset = decoder_context_reset,
-    .context_n_tokens = decoder_context_n_tokens,
-    .decode = decoder_decode,
-    .hidden = decoder_hidden,
-};
+const rg_arch_vtable llama_arch = DECODER_ARCH_VTABLE("llama", llama_create);
 
-const rg_arch_vtable qwen2_arch = {
-    .abi_version = RG_ABI_VERSION,
-    .name = "qwen2",
-    .version = 1,
-    .create = qwen2_create,
-    .destroy = decoder_destroy,
-    .context_new = decoder_context_new,
-    .context_free = decoder_context_free,
-    .context_reset = decoder_context_reset,
-    .context_n_tokens = decoder_context_n_tokens,
-    .decode = decoder_decode,
-    .hidden = decoder_hidden,
-};
+const rg_arch_vtable qwen2_arch = DECODER_ARCH_VTABLE("qwen2", qwen2_create);

@@ -262,34 +262,32 @@ static Value *slot(rg_source *src, const char *key, rg_status *status)
     return v;
 }
 
-rg_status rg_source_set_int(rg_source *src, const char *key, int64_t x)
+/* Set key to one number or truth value, of the given type. */
+static rg_status set_scalar(rg_source *src, const char *key, rg_value_type type, int64_t i, double f)
 {
     rg_status st;
     Value *v = slot(src, key, &st);
     if (!v) return st;
-    v->type = RG_VALUE_INT;
-    v->scalar.i = x;
+    v->type = type;
+    if (type == RG_VALUE_INT) v->scalar.i = i;
+    else if (type == RG_VALUE_FLOAT) v->scalar.f = f;
+    else v->scalar.b = i != 0;
     return RG_OK;
+}
+
+rg_status rg_source_set_int(rg_source *src, const char *key, int64_t x)
+{
+    return set_scalar(src, key, RG_VALUE_INT, x, 0);
 }
 
 rg_status rg_source_set_float(rg_source *src, const char *key, double x)
 {
-    rg_status st;
-    Value *v = slot(src, key, &st);
-    if (!v) return st;
-    v->type = RG_VALUE_FLOAT;
-    v->scalar.f = x;
-    return RG_OK;
+    return set_scalar(src, key, RG_VALUE_FLOAT, 0, x);
 }
 
 rg_status rg_source_set_bool(rg_source *src, const char *key, int x)
 {
-    rg_status st;
-    Value *v = slot(src, key, &st);
-    if (!v) return st;
-    v->type = RG_VALUE_BOOL;
-    v->scalar.b = x != 0;
-    return RG_OK;
+    return set_scalar(src, key, RG_VALUE_BOOL, x != 0, 0);
 }
 
 rg_status rg_source_set_string(rg_source *src, const char *key, const char *x, size_t len)

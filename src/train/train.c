@@ -21,40 +21,12 @@
 
 int tokenized_set_build(TokenizedSet *set, const Vocab *vocab, const Dataset *ds, int seq_len)
 {
-    memset(set, 0, sizeof *set);
-    int max_tokens = seq_len + 1;
-    size_t total = 0;
-    for (size_t i = 0; i < ds->count; i++) {
-        int n = tokenizer_encode(vocab, ds->texts[i], NULL, 0);
-        total += (size_t)(n < max_tokens ? n : max_tokens);
-    }
-    set->ids = xmalloc(total ? total : 1, sizeof(int));
-    set->offsets = xmalloc(ds->count + 1, sizeof(size_t));
-    set->answer_start = xmalloc(ds->count ? ds->count : 1, sizeof(int));
-    if (!set->ids || !set->offsets || !set->answer_start) {
-        tokenized_set_free(set);
-        return -1;
-    }
-    size_t at = 0;
-    for (size_t i = 0; i < ds->count; i++) {
-        set->offsets[i] = at;
-        int n = tokenizer_encode(vocab, ds->texts[i], set->ids + at, max_tokens);
-        if (n > max_tokens) {
-            set->n_cut++;
-            n = max_tokens;
-        }
-        for (int k = 0; k < n; k++) set->n_unknown += set->ids[at + k] == TOKEN_UNK;
-        set->answer_start[i] = find_answer_start(vocab, set->ids + at, n);
-        at += (size_t)n;
-    }
-    set->offsets[ds->count] = at;
-    set->count = ds->count;
-    return 0;
+    Model words_only = { .vocab = *vocab };      /* a view: nothing is copied or freed */
+    return tokenized_set_build_model(set, &words_only, ds, seq_len);
 }
 
 int tokenized_set_build_model(TokenizedSet *set, const Model *m, const Dataset *ds, int seq_len)
 {
-    if (!m->tokenizer) return tokenized_set_build(set, &m->vocab, ds, seq_len);
     memset(set, 0, sizeof *set);
     int max_tokens = seq_len + 1, unk = model_unk(m);
     size_t total = 0;

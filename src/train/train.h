@@ -36,7 +36,7 @@ typedef struct {
  * n_cut, so that the caller can warn). */
 int tokenized_set_build(TokenizedSet *set, const Vocab *vocab, const Dataset *ds, int seq_len);
 /* The same through the model's tokenizer, whichever it is (infer/text.h);
- * the word tokenizer's models go through tokenized_set_build unchanged. */
+ * tokenized_set_build is this over a model that has only the vocabulary. */
 int tokenized_set_build_model(TokenizedSet *set, const Model *m, const Dataset *ds, int seq_len);
 void tokenized_set_free(TokenizedSet *set);
 
