@@ -24,6 +24,28 @@ static int id_of(const Model *m, const char *word)
 
 /* ---- the chat session ---------------------------------------------------- */
 
+/* A tiny model (tiny_model.h: seq_len positions, trained or not) and a
+ * chat session over it that answers at most max_tokens (0: the default). */
+typedef struct {
+    Model m;
+    ChatSession s;
+} Chat;
+
+static int chat_open(Chat *c, int seq_len, int trained, int max_tokens, const char *name)
+{
+    tiny_model(&c->m, seq_len, trained);
+    SamplingOptions opt = sampling_default();
+    if (max_tokens > 0) opt.max_tokens = max_tokens;
+    return chat_session_create(&c->s, &c->m, name, &opt);
+}
+
+static void chat_close(Chat *c)
+{
+    chat_session_free(&c->s);
+    model_free(&c->m);
+}
+
+
 typedef struct {
     int stop_after;     /* ask to stop after this many tokens; 0 = never */
     int seen;
@@ -51,24 +73,20 @@ static int whole_turns(const ChatSession *s)
 
 static void test_chat_keeps_earlier_turns_in_the_context(void)
 {
-    Model m;
-    tiny_model(&m, 64, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 5;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 64, 1, 5, "tiny") == 0);
+    ChatSession *s = &c.s;
     ChatTurn turn;
-    CHECK(chat_answer(&s, "a b", NULL, NULL, &turn) == 0);
+    CHECK(chat_answer(s, "a b", NULL, NULL, &turn) == 0);
     CHECK(turn.n_answer == 5 && !turn.ended && turn.dropped == 0);
-    CHECK(s.n_turns == 1 && s.n_tokens == 6 + 5 + 1);        /* User : a b Assistant : + 5 + </s> */
-    CHECK(chat_answer(&s, "c", NULL, NULL, &turn) == 0);
-    CHECK(s.n_turns == 2 && s.n_tokens == 12 + 5 + 5 + 1);
-    CHECK(whole_turns(&s));
-    CHECK(s.tokens[12] == id_of(&m, "User") && s.tokens[14] == id_of(&m, "c"));
-    CHECK(s.gen.n_context == s.n_tokens);                    /* the model saw all of it */
-    CHECK(memcmp(s.gen.context, s.tokens, (size_t)s.n_tokens * sizeof(int)) == 0);
-    chat_session_free(&s);
-    model_free(&m);
+    CHECK(s->n_turns == 1 && s->n_tokens == 6 + 5 + 1);        /* User : a b Assistant : + 5 + </s> */
+    CHECK(chat_answer(s, "c", NULL, NULL, &turn) == 0);
+    CHECK(s->n_turns == 2 && s->n_tokens == 12 + 5 + 5 + 1);
+    CHECK(whole_turns(s));
+    CHECK(s->tokens[12] == id_of(&c.m, "User") && s->tokens[14] == id_of(&c.m, "c"));
+    CHECK(s->gen.n_context == s->n_tokens);                    /* the model saw all of it */
+    CHECK(memcmp(s->gen.context, s->tokens, (size_t)s->n_tokens * sizeof(int)) == 0);
+    chat_close(&c);
 }
 
 /* A conversation many times longer than the context never fails: before
@@ -76,27 +94,23 @@ static void test_chat_keeps_earlier_turns_in_the_context(void)
  * and always starts at a turn's "User". */
 static void test_chat_drops_the_oldest_whole_turns_when_the_context_is_full(void)
 {
-    Model m;
-    tiny_model(&m, 24, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 4;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 24, 1, 4, "tiny") == 0);
+    ChatSession *s = &c.s;
     int dropped = 0;
     for (int i = 0; i < 30; i++) {
         ChatTurn turn;
-        CHECK(chat_answer(&s, i % 2 ? "a b c" : "d", NULL, NULL, &turn) == 0);
+        CHECK(chat_answer(s, i % 2 ? "a b c" : "d", NULL, NULL, &turn) == 0);
         CHECK(turn.n_answer == 4 && turn.prompt_cut == 0);
         dropped += turn.dropped;
-        CHECK(s.gen.n_context <= 24 && s.n_tokens <= 24);
-        CHECK(s.tokens[0] == id_of(&m, "User"));
-        CHECK(whole_turns(&s));
-        CHECK(memcmp(s.gen.context, s.tokens, (size_t)s.n_tokens * sizeof(int)) == 0);
+        CHECK(s->gen.n_context <= 24 && s->n_tokens <= 24);
+        CHECK(s->tokens[0] == id_of(&c.m, "User"));
+        CHECK(whole_turns(s));
+        CHECK(memcmp(s->gen.context, s->tokens, (size_t)s->n_tokens * sizeof(int)) == 0);
     }
-    CHECK(dropped > 20 && dropped == s.n_dropped);
-    CHECK(s.transcript_turns == 30);                 /* the transcript keeps them all */
-    chat_session_free(&s);
-    model_free(&m);
+    CHECK(dropped > 20 && dropped == s->n_dropped);
+    CHECK(s->transcript_turns == 30);                 /* the transcript keeps them all */
+    chat_close(&c);
 }
 
 /* An answer that runs into the end of the context pushes one more old turn
@@ -129,78 +143,63 @@ static void test_chat_answer_continues_past_the_context_end(void)
 /* --history N keeps at most N earlier turns, 0 none; "all" is -1. */
 static void test_chat_history_limits_the_earlier_turns(void)
 {
-    Model m;
-    tiny_model(&m, 64, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 2;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
-    CHECK(s.max_history == -1);
-    CHECK(chat_parse_history("1", &s.max_history) == 0 && s.max_history == 1);
+    Chat c;
+    CHECK(chat_open(&c, 64, 1, 2, "tiny") == 0);
+    ChatSession *s = &c.s;
+    CHECK(s->max_history == -1);
+    CHECK(chat_parse_history("1", &s->max_history) == 0 && s->max_history == 1);
     ChatTurn turn;
-    for (int i = 0; i < 4; i++) CHECK(chat_answer(&s, "a", NULL, NULL, &turn) == 0);
-    CHECK(s.n_turns == 2 && s.n_dropped == 2);        /* one earlier turn + this one */
-    CHECK(chat_parse_history("0", &s.max_history) == 0);
-    CHECK(chat_answer(&s, "b", NULL, NULL, &turn) == 0);
-    CHECK(s.n_turns == 1 && turn.dropped == 2 && s.gen.n_context == 5 + 2 + 1);
-    CHECK(chat_parse_history("all", &s.max_history) == 0 && s.max_history == -1);
-    CHECK(chat_parse_history("-2", &s.max_history) != 0 && s.max_history == -1);
-    chat_session_free(&s);
-    model_free(&m);
+    for (int i = 0; i < 4; i++) CHECK(chat_answer(s, "a", NULL, NULL, &turn) == 0);
+    CHECK(s->n_turns == 2 && s->n_dropped == 2);        /* one earlier turn + this one */
+    CHECK(chat_parse_history("0", &s->max_history) == 0);
+    CHECK(chat_answer(s, "b", NULL, NULL, &turn) == 0);
+    CHECK(s->n_turns == 1 && turn.dropped == 2 && s->gen.n_context == 5 + 2 + 1);
+    CHECK(chat_parse_history("all", &s->max_history) == 0 && s->max_history == -1);
+    CHECK(chat_parse_history("-2", &s->max_history) != 0 && s->max_history == -1);
+    chat_close(&c);
 }
 
 static void test_chat_keeps_the_tail_of_a_prompt_longer_than_the_context(void)
 {
-    Model m;
-    tiny_model(&m, 16, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 4;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 16, 1, 4, "tiny") == 0);
+    ChatSession *s = &c.s;
     ChatTurn turn;
-    CHECK(chat_answer(&s, "a b c d e f a b c d e f a b c d e f a b c d e f", NULL, NULL, &turn) == 0);
+    CHECK(chat_answer(s, "a b c d e f a b c d e f a b c d e f a b c d e f", NULL, NULL, &turn) == 0);
     CHECK(turn.prompt_cut == 28 - 12 && turn.n_prompt == 12);   /* 28 tokens, 16 - 4 kept */
     CHECK(turn.n_answer == 4);
-    CHECK(s.gen.n_context == 16);
-    CHECK(s.tokens[10] == id_of(&m, "Assistant") && s.tokens[11] == id_of(&m, ":"));
-    chat_session_free(&s);
-    model_free(&m);
+    CHECK(s->gen.n_context == 16);
+    CHECK(s->tokens[10] == id_of(&c.m, "Assistant") && s->tokens[11] == id_of(&c.m, ":"));
+    chat_close(&c);
 }
 
 static void test_chat_stop_ends_the_answer_and_closes_the_turn(void)
 {
-    Model m;
-    tiny_model(&m, 64, 1);
-    SamplingOptions opt = sampling_default();
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 64, 1, 0, "tiny") == 0);
+    ChatSession *s = &c.s;
     ChatTurn turn;
     StopAfter stop = { 3, 0 };
-    CHECK(chat_answer(&s, "a", stop_after, &stop, &turn) == 0);
+    CHECK(chat_answer(s, "a", stop_after, &stop, &turn) == 0);
     CHECK(turn.stopped && turn.n_answer == 3 && stop.seen == 3);
-    CHECK(s.n_tokens == 5 + 3 + 1 && s.tokens[8] == TOKEN_EOS);
-    CHECK(s.gen.n_context == s.n_tokens);            /* </s> went into the model too */
-    chat_session_free(&s);
-    model_free(&m);
+    CHECK(s->n_tokens == 5 + 3 + 1 && s->tokens[8] == TOKEN_EOS);
+    CHECK(s->gen.n_context == s->n_tokens);            /* </s> went into the model too */
+    chat_close(&c);
 }
 
 static void test_chat_names_the_unknown_words(void)
 {
-    Model m;
-    tiny_model(&m, 64, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 2;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 64, 1, 2, "tiny") == 0);
+    ChatSession *s = &c.s;
     ChatTurn turn;
-    CHECK(chat_answer(&s, "a zork b zork qux", NULL, NULL, &turn) == 0);
+    CHECK(chat_answer(s, "a zork b zork qux", NULL, NULL, &turn) == 0);
     CHECK(strcmp(turn.unknown, "zork, qux") == 0);
-    CHECK(s.tokens[3] == TOKEN_UNK && s.tokens[5] == TOKEN_UNK);   /* still run, as <unk> */
-    CHECK(chat_answer(&s, "qux a", NULL, NULL, &turn) == 0);
+    CHECK(s->tokens[3] == TOKEN_UNK && s->tokens[5] == TOKEN_UNK);   /* still run, as <unk> */
+    CHECK(chat_answer(s, "qux a", NULL, NULL, &turn) == 0);
     CHECK(strcmp(turn.unknown, "qux") == 0);
-    CHECK(s.n_unknown == 2 && strcmp(s.unknown[1], "qux") == 0);
-    chat_session_free(&s);
-    model_free(&m);
+    CHECK(s->n_unknown == 2 && strcmp(s->unknown[1], "qux") == 0);
+    chat_close(&c);
 }
 
 /* Run a slash command with its output captured into out [cap]. */
@@ -218,54 +217,47 @@ static int command(ChatSession *s, const char *line, char *out, size_t cap)
 
 static void test_slash_commands(void)
 {
-    Model m;
-    tiny_model(&m, 64, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 3;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny.bin", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 64, 1, 3, "tiny.bin") == 0);
+    ChatSession *s = &c.s;
     char out[2048];
-    CHECK(command(&s, "/help", out, sizeof out) == COMMAND_CONTINUE && strstr(out, "/set NAME VALUE"));
-    CHECK(command(&s, "/set temperature 0.7", out, sizeof out) == COMMAND_CONTINUE);
-    CHECK(s.opt.temperature == 0.7f && strstr(out, "temperature = 0.7"));
-    command(&s, "/set top_k 5", out, sizeof out);
-    command(&s, "/set max-tokens 7", out, sizeof out);
-    CHECK(s.opt.top_k == 5 && s.opt.max_tokens == 7);
-    command(&s, "/set top-p 2", out, sizeof out);
-    CHECK(s.opt.top_p == 1.0f && strstr(out, "/set top-p: expects a number from 0 to 1") && !strstr(out, "--top-p"));
-    command(&s, "/set warmth 3", out, sizeof out);
+    CHECK(command(s, "/help", out, sizeof out) == COMMAND_CONTINUE && strstr(out, "/set NAME VALUE"));
+    CHECK(command(s, "/set temperature 0.7", out, sizeof out) == COMMAND_CONTINUE);
+    CHECK(s->opt.temperature == 0.7f && strstr(out, "temperature = 0.7"));
+    command(s, "/set top_k 5", out, sizeof out);
+    command(s, "/set max-tokens 7", out, sizeof out);
+    CHECK(s->opt.top_k == 5 && s->opt.max_tokens == 7);
+    command(s, "/set top-p 2", out, sizeof out);
+    CHECK(s->opt.top_p == 1.0f && strstr(out, "/set top-p: expects a number from 0 to 1") && !strstr(out, "--top-p"));
+    command(s, "/set warmth 3", out, sizeof out);
     CHECK(strstr(out, "unknown setting 'warmth'") != NULL);
-    command(&s, "/show", out, sizeof out);
+    command(s, "/show", out, sizeof out);
     CHECK(strstr(out, "tiny.bin") && strstr(out, "vocabulary 12") && strstr(out, "top-k 5"));
-    command(&s, "/frobnicate", out, sizeof out);
+    command(s, "/frobnicate", out, sizeof out);
     CHECK(strstr(out, "unknown command '/frobnicate'") != NULL);
     ChatTurn turn;
-    CHECK(chat_answer(&s, "a zork", NULL, NULL, &turn) == 0);
-    command(&s, "/show unknown", out, sizeof out);
+    CHECK(chat_answer(s, "a zork", NULL, NULL, &turn) == 0);
+    command(s, "/show unknown", out, sizeof out);
     CHECK(strstr(out, "zork") != NULL);
-    CHECK(command(&s, "/clear", out, sizeof out) == COMMAND_CONTINUE);
-    CHECK(s.n_turns == 0 && s.n_tokens == 0 && s.gen.n_context == 0 && s.n_unknown == 0);
-    CHECK(command(&s, "/exit", out, sizeof out) == COMMAND_EXIT);
-    CHECK(command(&s, "/quit", out, sizeof out) == COMMAND_EXIT);
-    chat_session_free(&s);
-    model_free(&m);
+    CHECK(command(s, "/clear", out, sizeof out) == COMMAND_CONTINUE);
+    CHECK(s->n_turns == 0 && s->n_tokens == 0 && s->gen.n_context == 0 && s->n_unknown == 0);
+    CHECK(command(s, "/exit", out, sizeof out) == COMMAND_EXIT);
+    CHECK(command(s, "/quit", out, sizeof out) == COMMAND_EXIT);
+    chat_close(&c);
 }
 
 static void test_save_writes_the_transcript(void)
 {
-    Model m;
-    tiny_model(&m, 64, 1);
-    SamplingOptions opt = sampling_default();
-    opt.max_tokens = 3;
-    ChatSession s;
-    CHECK(chat_session_create(&s, &m, "tiny", &opt) == 0);
+    Chat c;
+    CHECK(chat_open(&c, 64, 1, 3, "tiny") == 0);
+    ChatSession *s = &c.s;
     ChatTurn turn;
-    CHECK(chat_answer(&s, "a b", NULL, NULL, &turn) == 0);
-    CHECK(chat_answer(&s, "zork", NULL, NULL, &turn) == 0);
+    CHECK(chat_answer(s, "a b", NULL, NULL, &turn) == 0);
+    CHECK(chat_answer(s, "zork", NULL, NULL, &turn) == 0);
     char path[64], line[128], out[256];
     snprintf(path, sizeof path, "/tmp/rustgpt-transcript-%d.txt", (int)getpid());
     snprintf(line, sizeof line, "/save %s", path);
-    command(&s, line, out, sizeof out);
+    command(s, line, out, sizeof out);
     CHECK(strstr(out, "saved 2 turns") != NULL);
     size_t len;
     char *text = read_whole_file(path, &len);
@@ -273,8 +265,7 @@ static void test_save_writes_the_transcript(void)
     CHECK(text && strstr(text, "\n\nUser: zork\nAssistant: ") != NULL);
     free(text);
     unlink(path);
-    chat_session_free(&s);
-    model_free(&m);
+    chat_close(&c);
 }
 
 /* Sampled chat answers depend only on the seed. */
