@@ -121,10 +121,17 @@ int read_gen_params(request *r, const cJSON *body, int ollama, gen_params *p, en
 int read_stream_flag(request *r, const cJSON *body, int dflt, enum MHD_Result *result);
 int read_messages(request *r, const cJSON *body, rg_message *msgs, int cap, int *n, enum MHD_Result *result);
 enum MHD_Result start_generation(request *r, const gen_params *p, const char *prompt, reply_kind kind);
-/* Texts of an embedding request's "input" (a string or an array of strings),
- * pointing into body: count in *n. */
-int read_embed_inputs(request *r, const cJSON *body, const char *field, const char ***texts, int *n,
-                      enum MHD_Result *result);
+#define MAX_MESSAGES 256
+
+/* The requests both APIs make, read alike and answered in kind's form. */
+enum MHD_Result serve_chat(request *r, reply_kind kind);
+enum MHD_Result serve_completion(request *r, reply_kind kind);
+typedef struct {
+    float *vectors;                 /* [n, n_embd], the caller frees */
+    int n, n_embd;
+    int64_t n_tokens;
+} embed_reply;
+cJSON *serve_embed(request *r, int ollama, embed_reply *out, enum MHD_Result *result);
 
 /* ---- auth.c ------------------------------------------------------------- */
 /* Index of the key in "Authorization: Bearer KEY" (constant-time), or -1. */

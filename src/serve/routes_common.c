@@ -1,12 +1,15 @@
 /*
  * routes_common.c — reading the sampling fields both APIs share, with every
  * value's type and range checked: a wrong type, a negative max_tokens or a
- * number too large for its field is a 400, never a clamp or a crash.
+ * number too large for its field is a 400, never a clamp or a crash; and the
+ * chat, completion and embedding requests, which the OpenAI and Ollama routes
+ * read the same way and answer each in its own form.
  */
 #include "serve/http.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A number field within [min, max] (absent: *out unchanged). */
@@ -164,4 +167,142 @@ enum MHD_Result start_generation(request *r, const gen_params *p, const char *pr
         return reply_engine_error(r, &err);
     }
     return reply_start_job(r);
+}
+
+static int is_ollama(reply_kind kind)
+{
+    return kind == REPLY_OLLAMA_CHAT || kind == REPLY_OLLAMA_GENERATE;
+}
+
+/* What a chat and a completion request share: the sampling fields, the
+ * model (Ollama requires one, and it must be configured) and the stream flag
+ * (Ollama streams by default, OpenAI does not). NULL once a 400 is answered. */
+static cJSON *read_generation_request(request *r, reply_kind kind, gen_params *p, int *stream,
+                                      enum MHD_Result *result)
+{
+    int ollama = is_ollama(kind);
+    cJSON *body = request_json(r, result);
+    if (!body) return NULL;
+    if (read_gen_params(r, body, ollama, p, result) != 0) goto fail;
+    if (ollama && !p->model) {
+        *result = reply_error(r, 400, "invalid_request_error", "model is required");
+        goto fail;
+    }
+    if ((*stream = read_stream_flag(r, body, ollama, result)) < 0) goto fail;
+    const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
+    r->include_usage = !ollama && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage"));
+    return body;
+fail:
+    cJSON_Delete(body);
+    return NULL;
+}
+
+/* /v1/chat/completions and /api/chat: the messages go through the model's
+ * chat template (rg_chat_render) and then the path of a plain completion. */
+enum MHD_Result serve_chat(request *r, reply_kind kind)
+{
+    enum MHD_Result result;
+    gen_params p;
+    rg_message msgs[MAX_MESSAGES];
+    int n_msgs = 0, stream = 0;
+    cJSON *body = read_generation_request(r, kind, &p, &stream, &result);
+    if (!body) return result;
+    if (read_messages(r, body, msgs, MAX_MESSAGES, &n_msgs, &result) != 0) {
+        cJSON_Delete(body);
+        return result;
+    }
+    r->streaming = stream;
+    engine_error err;
+    char *prompt = engine_render_chat(r->srv->engine, p.model, msgs, n_msgs, &err);
+    result = prompt ? start_generation(r, &p, prompt, kind) : reply_engine_error(r, &err);
+    free(prompt);
+    cJSON_Delete(body);
+    return result;
+}
+
+/* /v1/completions and /api/generate: a "prompt" string (OpenAI also takes
+ * an array of one string). */
+enum MHD_Result serve_completion(request *r, reply_kind kind)
+{
+    enum MHD_Result result;
+    gen_params p;
+    int stream = 0;
+    cJSON *body = read_generation_request(r, kind, &p, &stream, &result);
+    if (!body) return result;
+    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(body, "prompt");
+    if (!is_ollama(kind) && cJSON_IsArray(prompt) && cJSON_GetArraySize(prompt) == 1)
+        prompt = cJSON_GetArrayItem(prompt, 0);
+    if (!cJSON_IsString(prompt)) {
+        cJSON_Delete(body);
+        return reply_error(r, 400, "invalid_request_error", "'prompt' must be a string");
+    }
+    r->streaming = stream;
+    result = start_generation(r, &p, prompt->valuestring, kind);
+    cJSON_Delete(body);
+    return result;
+}
+
+/* Texts of an embedding request's "input" (a string or an array of strings),
+ * pointing into body: count in *n. */
+static int read_embed_inputs(request *r, const cJSON *body, const char *field, const char ***texts, int *n,
+                      enum MHD_Result *result)
+{
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(body, field);
+    *n = 0;
+    *texts = NULL;
+    int count = cJSON_IsString(input) ? 1 : cJSON_IsArray(input) ? cJSON_GetArraySize(input) : -1;
+    if (count < 1 || count > 2048) {
+        *result = reply_error(r, 400, "invalid_request_error", "'%s' must be a string or 1 to 2048 strings", field);
+        return -1;
+    }
+    *texts = malloc((size_t)count * sizeof **texts);
+    if (!*texts) {
+        *result = reply_error(r, 500, "server_error", "out of memory");
+        return -1;
+    }
+    if (cJSON_IsString(input)) {
+        (*texts)[0] = input->valuestring;
+    } else {
+        const cJSON *each;
+        cJSON_ArrayForEach(each, input) {
+            if (!cJSON_IsString(each)) {
+                free(*texts);
+                *texts = NULL;
+                *result = reply_error(r, 400, "invalid_request_error", "'%s' must hold strings only", field);
+                return -1;
+            }
+            (*texts)[(*n)++] = each->valuestring;
+        }
+    }
+    *n = count;
+    return 0;
+}
+
+/* /v1/embeddings and /api/embed: the model (which Ollama requires) and the
+ * "input" strings, embedded into out. Returns the request body, for the
+ * fields of the caller's own API, or NULL once an error is answered. */
+cJSON *serve_embed(request *r, int ollama, embed_reply *out, enum MHD_Result *result)
+{
+    cJSON *body = request_json(r, result);
+    if (!body) return NULL;
+    gen_params p;
+    const char **texts = NULL;
+    if (read_gen_params(r, body, ollama, &p, result) != 0) goto fail;
+    if (ollama && !p.model) {
+        *result = reply_error(r, 400, "invalid_request_error", "model is required");
+        goto fail;
+    }
+    if (read_embed_inputs(r, body, "input", &texts, &out->n, result) != 0) goto fail;
+    snprintf(r->model, sizeof r->model, "%s", p.model ? p.model : engine_default_model(r->srv->engine));
+    engine_error err;
+    out->vectors = engine_embed(r->srv->engine, p.model, texts, out->n, &out->n_embd, &out->n_tokens, &err);
+    free(texts);
+    if (!out->vectors) {
+        *result = reply_engine_error(r, &err);
+        goto fail;
+    }
+    return body;
+fail:
+    cJSON_Delete(body);
+    return NULL;
 }

@@ -10,97 +10,34 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_MESSAGES 256
-
-/* Ollama requires "model"; it must be a configured name. */
-static int require_model(request *r, const gen_params *p, enum MHD_Result *result)
-{
-    if (p->model) return 0;
-    *result = reply_error(r, 400, "invalid_request_error", "model is required");
-    return -1;
-}
-
 enum MHD_Result route_ollama_chat(request *r)
 {
-    enum MHD_Result result;
-    cJSON *body = request_json(r, &result);
-    if (!body) return result;
-    gen_params p;
-    rg_message msgs[MAX_MESSAGES];
-    int n_msgs = 0, stream = 0;
-    if (read_gen_params(r, body, 1, &p, &result) != 0 || require_model(r, &p, &result) != 0 ||
-        read_messages(r, body, msgs, MAX_MESSAGES, &n_msgs, &result) != 0 ||
-        (stream = read_stream_flag(r, body, 1, &result)) < 0) {
-        cJSON_Delete(body);
-        return result;
-    }
-    r->streaming = stream;
-    engine_error err;
-    char *prompt = engine_render_chat(r->srv->engine, p.model, msgs, n_msgs, &err);
-    if (!prompt) {
-        cJSON_Delete(body);
-        return reply_engine_error(r, &err);
-    }
-    result = start_generation(r, &p, prompt, REPLY_OLLAMA_CHAT);
-    free(prompt);
-    cJSON_Delete(body);
-    return result;
+    return serve_chat(r, REPLY_OLLAMA_CHAT);
 }
 
 enum MHD_Result route_ollama_generate(request *r)
 {
-    enum MHD_Result result;
-    cJSON *body = request_json(r, &result);
-    if (!body) return result;
-    gen_params p;
-    int stream = 0;
-    if (read_gen_params(r, body, 1, &p, &result) != 0 || require_model(r, &p, &result) != 0 ||
-        (stream = read_stream_flag(r, body, 1, &result)) < 0) {
-        cJSON_Delete(body);
-        return result;
-    }
-    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(body, "prompt");
-    if (!cJSON_IsString(prompt)) {
-        cJSON_Delete(body);
-        return reply_error(r, 400, "invalid_request_error", "'prompt' must be a string");
-    }
-    r->streaming = stream;
-    result = start_generation(r, &p, prompt->valuestring, REPLY_OLLAMA_GENERATE);
-    cJSON_Delete(body);
-    return result;
+    return serve_completion(r, REPLY_OLLAMA_GENERATE);
 }
 
 enum MHD_Result route_ollama_embed(request *r)
 {
     enum MHD_Result result;
-    cJSON *body = request_json(r, &result);
+    embed_reply e;
+    cJSON *body = serve_embed(r, 1, &e, &result);
     if (!body) return result;
-    gen_params p;
-    const char **texts = NULL;
-    int n = 0;
-    if (read_gen_params(r, body, 1, &p, &result) != 0 || require_model(r, &p, &result) != 0 ||
-        read_embed_inputs(r, body, "input", &texts, &n, &result) != 0) {
-        cJSON_Delete(body);
-        return result;
-    }
-    snprintf(r->model, sizeof r->model, "%s", p.model);
-    engine_error err;
-    int n_embd = 0;
-    int64_t n_tokens = 0;
-    float *vectors = engine_embed(r->srv->engine, p.model, texts, n, &n_embd, &n_tokens, &err);
-    free(texts);
     cJSON_Delete(body);
-    if (!vectors) return reply_engine_error(r, &err);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", r->model);
     cJSON *list = cJSON_AddArrayToObject(root, "embeddings");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < e.n; i++) {
         cJSON *vec = cJSON_CreateArray();
-        for (int k = 0; k < n_embd; k++) cJSON_AddItemToArray(vec, cJSON_CreateNumber(vectors[(size_t)i * (size_t)n_embd + k]));
+        for (int k = 0; k < e.n_embd; k++)
+            cJSON_AddItemToArray(vec, cJSON_CreateNumber(e.vectors[(size_t)i * (size_t)e.n_embd + k]));
         cJSON_AddItemToArray(list, vec);
     }
-    free(vectors);
-    cJSON_AddNumberToObject(root, "prompt_eval_count", (double)n_tokens);
+    free(e.vectors);
+    cJSON_AddNumberToObject(root, "prompt_eval_count", (double)e.n_tokens);
     return reply_json(r, 200, root);
 }
 
