@@ -17,84 +17,18 @@ GPT-2's alphabet and merges of a few words. K-quant files are made from
 these with `rustgpt quantize`.
 """
 import argparse
-import struct
 
 import numpy as np
 
-GGUF_TYPES = {"uint32": 4, "int32": 5, "float32": 6, "bool": 7, "string": 8, "array": 9}
-TENSOR_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8}
-ALIGN = 32
+from gguf_writer import bytes_to_unicode, kind_of, write_gguf
+
+TENSOR_TYPES = ("F32", "F16", "Q4_0", "Q8_0")
 WORDS = ("the quick brown fox jumps over the lazy dog hello world rust gpt "
          "llama model token piece small random weights every layer").split()
 
 
-def gguf_string(s):
-    b = s.encode("utf-8") if isinstance(s, str) else s
-    return struct.pack("<Q", len(b)) + b
-
-
 class I32(int):
     """An integer stored as int32 (token types); plain ints are uint32."""
-
-
-def gguf_value(v):
-    """(type id, bytes) of a python value: bool, int (uint32), I32, float (f32), str, list."""
-    if isinstance(v, bool):
-        return GGUF_TYPES["bool"], struct.pack("<B", int(v))
-    if isinstance(v, I32):
-        return GGUF_TYPES["int32"], struct.pack("<i", v)
-    if isinstance(v, int):
-        return GGUF_TYPES["uint32"], struct.pack("<I", v)
-    if isinstance(v, float):
-        return GGUF_TYPES["float32"], struct.pack("<f", v)
-    if isinstance(v, str):
-        return GGUF_TYPES["string"], gguf_string(v)
-    if isinstance(v, list):
-        elem_type, _ = gguf_value(v[0])
-        body = b"".join(gguf_value(x)[1] for x in v)
-        return GGUF_TYPES["array"], struct.pack("<IQ", elem_type, len(v)) + body
-    raise TypeError(type(v))
-
-
-def quantize_q8_0(rows):
-    """Blocks of 32: f16 scale d = max|x| / 127, then round(x / d) as int8."""
-    blocks = rows.reshape(-1, 32)
-    d = np.abs(blocks).max(axis=1) / 127.0
-    inv = np.where(d > 0, 1.0 / np.where(d > 0, d, 1), 0)
-    q = np.round(blocks * inv[:, None]).astype(np.int8)
-    out = np.zeros(len(blocks), dtype=[("d", "<f2"), ("q", "i1", 32)])
-    out["d"] = d.astype(np.float16)
-    out["q"] = q
-    return out.tobytes()
-
-
-def quantize_q4_0(rows):
-    """Blocks of 32: d = x_maxabs / -8 (signed), q = clamp(round(x/d) + 8, 0, 15);
-    element j in the low nibble of byte j, element j+16 in the high nibble."""
-    blocks = rows.reshape(-1, 32)
-    idx = np.abs(blocks).argmax(axis=1)
-    mx = blocks[np.arange(len(blocks)), idx]
-    d = mx / -8.0
-    inv = np.where(d != 0, 1.0 / np.where(d != 0, d, 1), 0)
-    q = np.clip(np.trunc(blocks * inv[:, None] + 8.5), 0, 15).astype(np.uint8)
-    packed = q[:, :16] | (q[:, 16:] << 4)
-    out = np.zeros(len(blocks), dtype=[("d", "<f2"), ("q", "u1", 16)])
-    out["d"] = d.astype(np.float16)
-    out["q"] = packed
-    return out.tobytes()
-
-
-def tensor_bytes(a, type_name):
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    if type_name == "F32" or a.ndim == 1:
-        return "F32", a.tobytes()
-    if type_name == "F16":
-        return "F16", a.astype(np.float16).tobytes()
-    if type_name == "Q8_0":
-        return "Q8_0", quantize_q8_0(a)
-    if type_name == "Q4_0":
-        return "Q4_0", quantize_q4_0(a)
-    raise ValueError(type_name)
 
 
 def spm_vocab(rng, vocab=0):
@@ -120,22 +54,8 @@ def spm_vocab(rng, vocab=0):
     return tokens, scores, types
 
 
-def gpt2_alphabet():
-    """GPT-2's bytes_to_unicode: printable bytes stand for themselves, the
-    others are shifted to 256 + n."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
-
-
 def bpe_vocab():
-    alpha = gpt2_alphabet()
+    alpha = bytes_to_unicode()
     tokens = [alpha[b] for b in range(256)]
     merges = []
     known = set(tokens)
@@ -239,33 +159,21 @@ def build(args):
 
 
 def write(path, kv_meta, tensors):
-    infos, blobs, offset = [], [], 0
-    for name, a, t in tensors:
-        type_name, data = tensor_bytes(a, t)
-        dims = list(reversed(a.shape))            # ggml order: row length first
-        infos.append(gguf_string(name) + struct.pack("<I", len(dims)) +
-                     b"".join(struct.pack("<Q", x) for x in dims) +
-                     struct.pack("<IQ", TENSOR_TYPES[type_name], offset))
-        pad = (-len(data)) % ALIGN
-        blobs.append(data + b"\0" * pad)
-        offset += len(data) + pad
-    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kv_meta))
-    for key, value in kv_meta:
-        vt, vb = gguf_value(value)
-        head += gguf_string(key) + struct.pack("<I", vt) + vb
-    head += b"".join(infos)
-    head += b"\0" * ((-len(head)) % ALIGN)
-    with open(path, "wb") as f:
-        f.write(head)
-        for b in blobs:
-            f.write(b)
+    """kv_meta: [(key, python value)], kinds inferred (I32 marks int32);
+    tensors: [(name, array, type)], vectors always F32."""
+    def kind(v):
+        if isinstance(v, I32) or (isinstance(v, list) and isinstance(v[0], I32)):
+            return "i32[]" if isinstance(v, list) else "i32"
+        return kind_of(v)
+    write_gguf(path, [(k, kind(v), v) for k, v in kv_meta],
+               [(n, np.asarray(a, dtype=np.float32), "F32" if np.ndim(a) == 1 else t) for n, a, t in tensors])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--arch", default="llama", choices=["llama", "qwen2", "gpt2"])
-    ap.add_argument("--type", default="F32", choices=list(TENSOR_TYPES))
+    ap.add_argument("--type", default="F32", choices=TENSOR_TYPES)
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--ff", type=int, default=512)
     ap.add_argument("--layers", type=int, default=2)
