@@ -305,34 +305,33 @@ rg_status rg_source_set_string(rg_source *src, const char *key, const char *x, s
     return RG_OK;
 }
 
-rg_status rg_source_set_int_array(rg_source *src, const char *key, const int64_t *x, uint64_t n)
+/* An array value of n elements of elem's type, copied from x. */
+static rg_status set_array(rg_source *src, const char *key, const void *x, uint64_t n, size_t size,
+                           rg_value_type elem)
 {
     rg_status st;
     Value *v = slot(src, key, &st);
     if (!v) return st;
-    v->type = RG_VALUE_INT;
-    v->ints = n <= SIZE_MAX / sizeof *x ? malloc(n ? n * sizeof *x : 1) : NULL;
-    if (!v->ints) return fail_status(RG_ERR_NOMEM, "out of memory copying metadata %s", key);
-    if (n) memcpy(v->ints, x, n * sizeof *x);
+    v->type = RG_VALUE_INT;              /* until the copy succeeds */
+    void *copy = n <= SIZE_MAX / size ? malloc(n ? n * size : 1) : NULL;
+    if (!copy) return fail_status(RG_ERR_NOMEM, "out of memory copying metadata %s", key);
+    if (n) memcpy(copy, x, n * size);
+    if (elem == RG_VALUE_INT) v->ints = copy;
+    else v->floats = copy;
     v->type = RG_VALUE_ARRAY;
-    v->elem = RG_VALUE_INT;
+    v->elem = elem;
     v->n = n;
     return RG_OK;
 }
 
+rg_status rg_source_set_int_array(rg_source *src, const char *key, const int64_t *x, uint64_t n)
+{
+    return set_array(src, key, x, n, sizeof *x, RG_VALUE_INT);
+}
+
 rg_status rg_source_set_float_array(rg_source *src, const char *key, const double *x, uint64_t n)
 {
-    rg_status st;
-    Value *v = slot(src, key, &st);
-    if (!v) return st;
-    v->type = RG_VALUE_INT;
-    v->floats = n <= SIZE_MAX / sizeof *x ? malloc(n ? n * sizeof *x : 1) : NULL;
-    if (!v->floats) return fail_status(RG_ERR_NOMEM, "out of memory copying metadata %s", key);
-    if (n) memcpy(v->floats, x, n * sizeof *x);
-    v->type = RG_VALUE_ARRAY;
-    v->elem = RG_VALUE_FLOAT;
-    v->n = n;
-    return RG_OK;
+    return set_array(src, key, x, n, sizeof *x, RG_VALUE_FLOAT);
 }
 
 rg_status rg_source_set_string_array(rg_source *src, const char *key, const char *const *x,
