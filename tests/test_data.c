@@ -214,10 +214,10 @@ static void missing_files_and_directories_are_rejected(void)
 
 static void unknown_extensions_are_rejected(void)
 {
-    CHECK(rejects("data.txt", "[\"x\"]", "data.txt: ", "unknown data format; use .json or .csv"));
+    CHECK(rejects("data.md", "[\"x\"]", "data.md: ", "unknown data format; use .json, .jsonl, .csv or .txt"));
     CHECK(rejects("json", "[\"x\"]", "json: ", "unknown data format"));
     Dataset ds = { 0 };
-    CHECK(data_load(&ds, "no/such/dir/data.txt") == -1 && strstr(last_error(), "unknown data format"));
+    CHECK(data_load(&ds, "no/such/dir/data.md") == -1 && strstr(last_error(), "unknown data format"));
 }
 
 static void empty_files_are_rejected(void)
