@@ -9,6 +9,7 @@
 #   make bench-serve     the server's requests/s, tokens/s and TTFT at 1/4/16 streams
 #   make load-serve      60 s of autocannon on the server: failures, memory, descriptors
 #   make bench-tokenize  tokenizer speed beside tiktoken (BENCH_MB of text)
+#   make compare-tokenizers  word-level vs BPE models at equal width (WordNet text)
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
 #   make examples        the example plugins (build/examples/*.so) and hello
@@ -91,7 +92,7 @@ $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 
-.PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize
+.PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize compare-tokenizers
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
@@ -246,6 +247,12 @@ bench-tokenize: rustgpt $(BENCH_TEXT) $(INTEROP_STAMP)
 	    ours=$$(awk '$$1 == "cl100k_base" && $$2 == "1" {print $$4, $$9}' $(BUILD)/bench-tokenize.txt); \
 	    echo "tiktoken (WASM) cl100k_base 1 thread: $$tk (MB/s, tokens/s, MB per cpu-s)"; \
 	    echo "$$ours $$tk" | awk '{printf "cl100k_base, 1 thread: rustgpt %.1f MB/s (cpu %.1f), tiktoken %.1f MB/s (cpu %.1f): %.1fx wall, %.1fx cpu\n", $$1, $$2, $$3, $$5, $$1 / $$3, $$2 / $$5}'
+
+# The word tokenizer against `--tokenizer bpe:4096` on 10,000 WordNet
+# definitions, one model width: vocabulary, parameters, tokens/s, peak
+# memory, validation unknowns and loss per byte (docs/14-subword-tokenizers.md).
+compare-tokenizers: rustgpt
+	sh scripts/compare_tokenizers.sh ./rustgpt
 
 PNG ?= $(basename $(LOG)).png
 plot:

@@ -80,9 +80,10 @@ const char generate_help[] =
 const char eval_help[] =
     "usage: rustgpt eval [--model FILE] DATA ...\n"
     "\n"
-    "Scores the model on data files (.json or .csv): examples, tokens, unknown words,\n"
-    "examples cut to seq-len, loss, perplexity, and for prompt/response data how many\n"
-    "answers greedy decoding reproduces exactly.\n"
+    "Scores the model on data files (.json, .jsonl, .csv or .txt): examples, tokens,\n"
+    "unknown words, examples cut to seq-len, loss and perplexity per token, the bytes of\n"
+    "text and the loss per byte (comparable between tokenizers), and for prompt/response\n"
+    "data how many answers greedy decoding reproduces exactly.\n"
     "\n"
     "  --model FILE (" DEFAULT_MODEL_PATH ")\n";
 
@@ -192,6 +193,12 @@ int cmd_eval(int argc, char **argv)
             float loss = evaluate_loss(&t, &set, &n_targets);
             printf("examples %zu\ntokens %zu\nunknown %zu\ncut %zu\nloss %.6f\nperplexity %.4f\n",
                    set.count, n_targets, set.n_unknown, set.n_cut, loss, exp(loss));
+            /* Per byte of text, the loss compares models whose tokens differ
+             * (words, BPE pieces): the total over every target, spread over
+             * the UTF-8 bytes of the texts (their " </s>" included). */
+            size_t bytes = 0;
+            for (size_t i = 0; i < ds.count; i++) bytes += strlen(ds.texts[i]);
+            printf("bytes %zu\nloss/byte %.6f\n", bytes, bytes ? loss * (double)n_targets / (double)bytes : 0.0);
             trainer_free(&t);
             rc = print_answer_accuracy(&m, &set);
         }

@@ -31,8 +31,9 @@
 const char train_help[] =
     "usage: rustgpt train [DATA ...] [--pretrain FILE] [--chat FILE] [options]\n"
     "\n"
-    "Trains a model and saves it. DATA files (.json or .csv) make one stage; --pretrain\n"
-    "and --chat make two; with none, the bundled data/pretrain.json and data/chat.json.\n"
+    "Trains a model and saves it. DATA files (.json, .jsonl, .csv or .txt) make one stage;\n"
+    "--pretrain and --chat make two; with none, the bundled data/pretrain.json and\n"
+    "data/chat.json. A .txt file holds documents separated by blank lines.\n"
     "\n"
     "data:\n"
     "  --pretrain FILE        pretraining stage (learning rate 5e-4)\n"

@@ -59,7 +59,7 @@ static const char usage_text[] =
     "  --temperature T (0 = greedy)  --top-k K  --top-p P  --repeat-penalty R\n"
     "  --max-tokens N  --seed S  --beams N\n"
     "\n"
-    "Data files are .json or .csv; model files are .bin, .json or .safetensors.\n"
+    "Data files are .json, .jsonl, .csv or .txt; models .bin, .json or .safetensors.\n"
     "RUSTGPT_KERNELS=scalar|avx2|avx512 forces a kernel path. See docs/README.md.\n";
 
 static const struct {

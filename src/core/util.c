@@ -136,27 +136,31 @@ static const char *file_kind(mode_t mode)
 
 /* The file is opened non-blocking, so that a FIFO with no writer cannot
  * hang us before fstat() says what it is; a regular file then reads as
- * usual (O_NONBLOCK means nothing for it). The buffer starts at the size
- * fstat() reports and doubles if the file turns out longer (files in /proc
- * report size 0). */
-char *read_whole_file(const char *path, size_t *len)
+ * usual (O_NONBLOCK means nothing for it). */
+int open_regular_file(const char *path, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        fail("%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (fd < 0) return fail("%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
         fail("%s: cannot read: %s", path, strerror(errno));
         close(fd);
-        return NULL;
+        return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
-        fail("%s: %snot a regular file", path, file_kind(st.st_mode));
+    if (!S_ISREG(st->st_mode)) {
+        fail("%s: %snot a regular file", path, file_kind(st->st_mode));
         close(fd);
-        return NULL;
+        return -1;
     }
+    return fd;
+}
+
+/* The buffer starts at the size fstat() reports and doubles if the file
+ * turns out longer (files in /proc report size 0). */
+char *read_whole_file(const char *path, size_t *len)
+{
+    struct stat st;
+    int fd = open_regular_file(path, &st);
+    if (fd < 0) return NULL;
     if ((uint64_t)st.st_size >= SIZE_MAX / 2) {
         fail("%s: is too large to read (%lld bytes)", path, (long long)st.st_size);
         close(fd);

@@ -44,6 +44,12 @@ void *xmalloc(size_t count, size_t size);
 void *xcalloc(size_t count, size_t size);
 char *xstrdup(const char *s);
 
+/* Open path for reading if it is a regular file (not a directory, a FIFO,
+ * a device...), filling *st. Returns the descriptor, or -1 after fail()
+ * naming the path and what it is. */
+struct stat;
+int open_regular_file(const char *path, struct stat *st);
+
 /* Read a whole file into a NUL-terminated buffer. *len gets the byte count
  * (the NUL is not counted). Returns NULL after fail() naming the path. */
 char *read_whole_file(const char *path, size_t *len);

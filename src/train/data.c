@@ -1,21 +1,25 @@
 /*
- * data.c — training texts from JSON and CSV files (DESIGN.md §4, contract in
- * data.h). This is the first step of the flow: the texts it returns go to the
- * tokenizer, which builds the vocabulary and turns them into ids for batches.
+ * data.c — training texts from JSON, JSON Lines, CSV and plain-text files
+ * (DESIGN.md §4, contract in data.h). This is the first step of the flow:
+ * the texts it returns go to the tokenizer, which builds the vocabulary and
+ * turns them into ids for batches.
  *
- * This file holds what both formats share: messages with their place, the
+ * This file holds what the formats share: messages with their place, the
  * checks every value gets (not blank, at most DATA_MAX_TEXT_BYTES, valid
  * UTF-8), the Dataset itself, and the entry points that read a file and
- * hand it to data_json.c or data_csv.c by its extension.
+ * hand it to data_json.c, data_csv.c, data_jsonl.c or data_txt.c by its
+ * extension.
  *
  * A load never half-succeeds. Everything is read into a staging Dataset and
  * moved into the caller's only when the whole file was good, so on any error
- * the caller's dataset is exactly as it was. Memory is the file plus the
- * texts it holds (about twice the file at the peak; 100 MB of JSON loads in
- * about 220 MB): the text array grows geometrically, JSON is parsed one
- * entry at a time, CSV cells reuse their buffers, and a value over the text
- * limit is refused before a parser copies it, so a 1 GB line costs no more
- * than its own bytes (tests/stress.sh measures both).
+ * the caller's dataset is exactly as it was. JSON and CSV are read whole:
+ * memory is the file plus the texts it holds (about twice the file at the
+ * peak; 100 MB of JSON loads in about 220 MB). .txt and .jsonl are read a
+ * line at a time (data_lines.c), so memory is the texts and one buffer.
+ * The text array grows geometrically, JSON is parsed one entry at a time,
+ * CSV cells reuse their buffers, and a value over the text limit is refused
+ * before a parser copies it, so a 1 GB line costs no more than its own
+ * bytes (tests/stress.sh measures both).
  */
 #include "train/data.h"
 #include "train/data_internal.h"
@@ -196,22 +200,73 @@ int data_add_turns(Dataset *ds, const Place *at, const char *const *user,
 
 /* ---- loading ----------------------------------------------------------- */
 
-enum { FORMAT_UNKNOWN, FORMAT_JSON, FORMAT_CSV };
+enum { FORMAT_UNKNOWN, FORMAT_JSON, FORMAT_CSV, FORMAT_TXT, FORMAT_JSONL };
 
 static int data_format(const char *name)
 {
+    static const struct { const char *ext; int format; } formats[] = {
+        { ".json", FORMAT_JSON }, { ".csv", FORMAT_CSV }, { ".txt", FORMAT_TXT }, { ".jsonl", FORMAT_JSONL },
+    };
     size_t len = strlen(name);
-    if (len >= 5 && strcasecmp(name + len - 5, ".json") == 0) return FORMAT_JSON;
-    if (len >= 4 && strcasecmp(name + len - 4, ".csv") == 0) return FORMAT_CSV;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        size_t n = strlen(formats[i].ext);
+        if (len >= n && strcasecmp(name + len - n, formats[i].ext) == 0) return formats[i].format;
+    }
     return FORMAT_UNKNOWN;
+}
+
+static int fail_unknown_format(const char *name)
+{
+    return data_fail_at(&(Place){ name, 0, 0 }, "unknown data format; use .json, .jsonl, .csv or .txt");
+}
+
+/* Where a format reader takes its bytes from: the whole file in memory
+ * (JSON, CSV) or a line reader (.txt, .jsonl). */
+typedef struct {
+    int format;
+    const char *name, *bytes;
+    size_t len;
+    LineReader *lines;
+} Source;
+
+/* Read src with its format's reader into a staging dataset, then move the
+ * texts to ds: on any error ds is exactly as it was. */
+static int load_staged(Dataset *ds, const Source *src)
+{
+    Dataset staged = { 0 };
+    dataset_set_shard(&staged, ds->shard, ds->n_shards);
+    staged.offered = ds->offered;
+    int rc;
+    switch (src->format) {
+    case FORMAT_JSON: rc = data_load_json(&staged, src->name, src->bytes, src->len); break;
+    case FORMAT_CSV:  rc = data_load_csv(&staged, src->name, src->bytes, src->len); break;
+    case FORMAT_TXT:  rc = data_load_txt(&staged, src->lines); break;
+    default:          rc = data_load_jsonl(&staged, src->lines); break;
+    }
+    if (rc != 0) {
+        dataset_free(&staged);
+        return rc;
+    }
+    ds->offered = staged.offered;
+    return dataset_take(ds, &staged);
+}
+
+/* The longest piece of a line each streaming format takes at once. */
+static size_t piece_limit(int format)
+{
+    return format == FORMAT_TXT ? DATA_TXT_PIECE : DATA_MAX_LINE_BYTES;
 }
 
 int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t len)
 {
     Place file = { name, 0, 0 };
     int format = data_format(name);
-    if (format == FORMAT_UNKNOWN)
-        return data_fail_at(&file, "unknown data format; use .json or .csv");
+    if (format == FORMAT_UNKNOWN) return fail_unknown_format(name);
+    if (format == FORMAT_TXT || format == FORMAT_JSONL) {
+        LineReader lines;
+        lines_open_buffer(&lines, name, bytes, len, piece_limit(format));
+        return load_staged(ds, &(Source){ format, name, NULL, 0, &lines });
+    }
     if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {   /* UTF-8 byte-order mark */
         bytes += 3;
         len -= 3;
@@ -222,17 +277,7 @@ int data_load_buffer(Dataset *ds, const char *name, const char *bytes, size_t le
         file.line = line_at(bytes, (size_t)(nul - bytes));
         return data_fail_at(&file, "NUL byte in the file; data files must be UTF-8 text");
     }
-    Dataset staged = { 0 };
-    dataset_set_shard(&staged, ds->shard, ds->n_shards);
-    staged.offered = ds->offered;
-    int rc = format == FORMAT_JSON ? data_load_json(&staged, name, bytes, len)
-                                   : data_load_csv(&staged, name, bytes, len);
-    if (rc != 0) {
-        dataset_free(&staged);
-        return rc;
-    }
-    ds->offered = staged.offered;
-    return dataset_take(ds, &staged);
+    return load_staged(ds, &(Source){ format, name, bytes, len, NULL });
 }
 
 int data_load(Dataset *ds, const char *path)
@@ -242,9 +287,14 @@ int data_load(Dataset *ds, const char *path)
         Place file = { path, 0, 0 };
         return data_fail_at(&file, "is a directory, not a regular file");
     }
-    if (data_format(path) == FORMAT_UNKNOWN) {
-        Place file = { path, 0, 0 };
-        return data_fail_at(&file, "unknown data format; use .json or .csv");
+    int format = data_format(path);
+    if (format == FORMAT_UNKNOWN) return fail_unknown_format(path);
+    if (format == FORMAT_TXT || format == FORMAT_JSONL) {     /* streamed, a line at a time */
+        LineReader lines;
+        if (lines_open(&lines, path, piece_limit(format)) != 0) return -1;
+        int rc = load_staged(ds, &(Source){ format, path, NULL, 0, &lines });
+        lines_close(&lines);
+        return rc;
     }
     size_t len;
     char *bytes = read_whole_file(path, &len);

@@ -1,6 +1,8 @@
 /*
- * data_internal.h — what data.c shares with the two format readers,
- * data_json.c and data_csv.c (not part of the public API in data.h).
+ * data_internal.h — what data.c shares with the format readers,
+ * data_json.c, data_csv.c, data_txt.c and data_jsonl.c, and the line
+ * reader of the last two, data_lines.c (not part of the public API in
+ * data.h).
  *
  * Every message carries a Place, every value goes through the same checks
  * (data_add_text, data_add_pair), and each reader fills a staging Dataset
@@ -41,6 +43,47 @@ int data_add_turns(Dataset *ds, const Place *at, const char *const *user,
 /* The readers: len bytes (no NUL inside, not blank) named name, into ds. */
 int data_load_json(Dataset *ds, const char *name, const char *bytes, size_t len);
 int data_load_csv(Dataset *ds, const char *name, const char *bytes, size_t len);
+
+/* One JSON value on one line of a .jsonl file (at names the line), taken
+ * as an entry of a .json array is: a string, {"text"}, {"prompt",
+ * "response"} or {"messages"} (data_json.c). */
+int data_json_line(Dataset *ds, const Place *at, const char *line, size_t len);
+
+/* ---- the line reader of the streaming formats (data_lines.c) ----------- */
+
+/* A file (or a buffer) handed over a line at a time; a line longer than
+ * max_piece bytes comes in pieces that end on a character boundary. */
+typedef struct {
+    Place at;              /* at.line: the line of the piece last returned */
+    int fd;                /* -1 when reading a buffer */
+    const char *data;      /* the bytes not yet handed over: data[start..end) */
+    char *buf;             /* data's storage when reading a file */
+    size_t start, end, cap, max_piece;
+    size_t column;         /* bytes of this line handed over before the piece */
+    int line_done;         /* the last piece ended its line */
+    int eof;
+} LineReader;
+
+/* Start reading the regular file at path, or the len bytes at bytes (which
+ * must outlive the reader) named name. Return 0, or -1 after fail(). */
+int lines_open(LineReader *r, const char *path, size_t max_piece);
+void lines_open_buffer(LineReader *r, const char *name, const char *bytes, size_t len,
+                       size_t max_piece);
+/* The next piece, checked (no NUL byte, valid UTF-8), without its line end
+ * ("\n" or "\r\n") and, at the start of the file, without a UTF-8
+ * byte-order mark. *line_ends is 0 when the line goes on in the next piece.
+ * Returns 1, 0 at the end of the file, or -1 after fail() naming the line. */
+int lines_next(LineReader *r, const char **piece, size_t *len, int *line_ends);
+void lines_close(LineReader *r);
+
+/* The streaming readers, a line at a time from r, into ds. A .txt line
+ * longer than DATA_TXT_PIECE bytes comes in pieces that join into its
+ * document; a .jsonl line may hold DATA_MAX_LINE_BYTES (a text of
+ * DATA_MAX_TEXT_BYTES written with \u escapes is up to six times longer). */
+#define DATA_TXT_PIECE ((size_t)1 << 16)
+#define DATA_MAX_LINE_BYTES ((size_t)8 << 20)
+int data_load_txt(Dataset *ds, LineReader *r);
+int data_load_jsonl(Dataset *ds, LineReader *r);
 
 /* ---- small helpers over bytes ------------------------------------------ */
 

@@ -1,8 +1,10 @@
 /*
  * data_json.c — training texts from a JSON file (DESIGN.md §4): an array of
- * strings (the original RustGPT files), of {"text"} objects, or of
- * {"prompt", "response"} objects. data.c has done the common checks (not
- * empty, no NUL byte) and gives the bytes here.
+ * strings (the original RustGPT files), of {"text"} objects, of
+ * {"prompt", "response"} objects or of {"messages"} conversations. data.c
+ * has done the common checks (not empty, no NUL byte) and gives the bytes
+ * here. The lines of a .jsonl file (data_jsonl.c) are entries of the same
+ * shapes and come here one at a time (data_json_line()).
  *
  * cJSON parses the top-level array one entry at a time: each entry becomes
  * a small tree, then a text, and is freed before the next, so memory never
@@ -196,9 +198,11 @@ static int json_check_value(const Place *at, const char *bytes, size_t len, size
 /* "x.json:3: invalid JSON near column 7" for a syntax error at offset; a
  * comma followed (past whitespace) by ] or }, which cJSON reports at the
  * bracket, possibly lines later, is "x.json:2: trailing comma at column 9",
- * at the comma. */
-static int fail_json_syntax(const char *name, const char *bytes, size_t len, size_t offset)
+ * at the comma. bytes[0] is on line first_line of the file. */
+static int fail_json_syntax(const char *name, size_t first_line, const char *bytes, size_t len,
+                            size_t offset)
 {
+    first_line--;                 /* line_at() counts from 1 */
     if (offset > len) offset = len;
     /* cJSON stops at the bracket, or one past it inside an object */
     for (size_t bracket = offset; bracket + 2 > offset && bracket < len; bracket--) {
@@ -208,25 +212,26 @@ static int fail_json_syntax(const char *name, const char *bytes, size_t len, siz
         if (before == 0 || bytes[before - 1] != ',') continue;
         size_t comma = before - 1, comma_line = comma;
         while (comma_line > 0 && bytes[comma_line - 1] != '\n') comma_line--;
-        Place at = { name, line_at(bytes, comma), 0 };
+        Place at = { name, first_line + line_at(bytes, comma), 0 };
         return data_fail_at(&at, "trailing comma at column %zu", comma - comma_line + 1);
     }
     size_t line_start = offset;
     while (line_start > 0 && bytes[line_start - 1] != '\n') line_start--;
-    Place at = { name, line_at(bytes, offset), 0 };
+    Place at = { name, first_line + line_at(bytes, offset), 0 };
     return data_fail_at(&at, "invalid JSON near column %zu", offset - line_start + 1);
 }
 
 /* Parse the one JSON value at bytes[pos] with cJSON; *end gets the offset
- * just past it. NULL after fail() on a syntax error. */
-static cJSON *json_parse_at(const char *name, const char *bytes, size_t len, size_t pos,
-                            size_t *end)
+ * just past it. NULL after fail() on a syntax error (bytes[0] is on line
+ * first_line). */
+static cJSON *json_parse_at(const char *name, size_t first_line, const char *bytes, size_t len,
+                            size_t pos, size_t *end)
 {
     const char *stop = NULL;
     cJSON *value = cJSON_ParseWithLengthOpts(bytes + pos, len - pos, &stop, 0);
     size_t offset = stop && stop >= bytes && stop <= bytes + len ? (size_t)(stop - bytes) : len;
     if (!value) {
-        fail_json_syntax(name, bytes, len, offset);
+        fail_json_syntax(name, first_line, bytes, len, offset);
         return NULL;
     }
     *end = offset;
@@ -239,7 +244,7 @@ static int json_not_an_array(const char *name, const char *bytes, size_t len, si
     Place top = { name, line_at(bytes, pos), 0 };
     if (json_check_value(&top, bytes, len, pos) != 0) return -1;
     size_t end;
-    cJSON *root = json_parse_at(name, bytes, len, pos, &end);
+    cJSON *root = json_parse_at(name, 1, bytes, len, pos, &end);
     if (!root) return -1;
     size_t after = skip_spaces(bytes, len, end);
     int rc;
@@ -279,14 +284,14 @@ int data_load_json(Dataset *ds, const char *name, const char *bytes, size_t len)
         at.entry++;
         if (json_check_value(&at, bytes, len, pos) != 0) return -1;
         size_t end;
-        cJSON *entry = json_parse_at(name, bytes, len, pos, &end);
+        cJSON *entry = json_parse_at(name, 1, bytes, len, pos, &end);
         if (!entry) return -1;
         int rc = json_entry(ds, &at, entry);
         cJSON_Delete(entry);
         if (rc != 0) return rc;
         pos = skip_spaces(bytes, len, end);
         if (pos >= len || bytes[pos] == ']') break;
-        if (bytes[pos] != ',') return fail_json_syntax(name, bytes, len, pos);   /* neither , nor ] */
+        if (bytes[pos] != ',') return fail_json_syntax(name, 1, bytes, len, pos);   /* neither , nor ] */
         pos = skip_spaces(bytes, len, pos + 1);
     }
     if (pos >= len) {
@@ -301,3 +306,19 @@ int data_load_json(Dataset *ds, const char *name, const char *bytes, size_t len)
     return 0;
 }
 
+
+/* A .jsonl line: the same checks and entry shapes as an array entry above,
+ * one value per line, with nothing after it. */
+int data_json_line(Dataset *ds, const Place *at, const char *line, size_t len)
+{
+    size_t pos = skip_spaces(line, len, 0), end;
+    if (json_check_value(at, line, len, pos) != 0) return -1;
+    cJSON *entry = json_parse_at(at->file, at->line, line, len, pos, &end);
+    if (!entry) return -1;
+    size_t after = skip_spaces(line, len, end);
+    int rc = after < len ? data_fail_at(at, "unexpected text after the JSON value at column %zu; "
+                                            "a .jsonl line holds one value", after + 1)
+                         : json_entry(ds, at, entry);
+    cJSON_Delete(entry);
+    return rc;
+}

@@ -25,41 +25,77 @@ int tokenized_set_build(TokenizedSet *set, const Vocab *vocab, const Dataset *ds
     return tokenized_set_build_model(set, &words_only, ds, seq_len);
 }
 
+/* Encode text whole into *buf, grown to fit. Returns its token count, or
+ * -1 after fail(). */
+static int encode_whole(const Model *m, const char *text, int **buf, size_t *cap)
+{
+    for (;;) {
+        int n = model_encode(m, text, *buf, (int)*cap);
+        if (n < 0 || (size_t)n <= *cap) return n;
+        int *bigger = realloc(*buf, (size_t)n * sizeof *bigger);
+        if (!bigger) return fail("out of memory: a text of %d tokens", n);
+        *buf = bigger;
+        *cap = (size_t)n;
+    }
+}
+
+/* How many examples a text of n tokens (ids) makes with a context of T =
+ * seq_len positions. One when it fits (n <= T + 1), and one, cut to its
+ * first T + 1 tokens, when it is a prompt/response: its answer must stay
+ * with its prompt. A longer plain text (a document from a .txt file, say)
+ * makes ceil((n - 1) / T) windows: window w holds tokens [wT, wT + T + 1),
+ * so each starts with the last token of the one before and every token
+ * after the first is a target exactly once. */
+static size_t n_examples_of(const Model *m, const int *ids, int n, int seq_len)
+{
+    if (n <= seq_len + 1 || model_answer_start(m, ids, n) > 0) return 1;
+    return (size_t)(n - 2) / (size_t)seq_len + 1;
+}
+
 int tokenized_set_build_model(TokenizedSet *set, const Model *m, const Dataset *ds, int seq_len)
 {
     memset(set, 0, sizeof *set);
     int max_tokens = seq_len + 1, unk = model_unk(m);
-    size_t total = 0;
-    for (size_t i = 0; i < ds->count; i++) {
-        int n = model_encode(m, ds->texts[i], NULL, 0);
+    int *ids = NULL;
+    size_t cap = 0, total = 0, n_examples = 0;
+    for (size_t i = 0; i < ds->count; i++) {          /* first pass: the sizes */
+        int n = encode_whole(m, ds->texts[i], &ids, &cap);
         if (n < 0) {
             char message[512];
             snprintf(message, sizeof message, "%s", last_error());
+            free(ids);
             return fail("example %zu: %s", i + 1, message);
         }
-        total += (size_t)(n < max_tokens ? n : max_tokens);
+        size_t windows = n_examples_of(m, ids, n, seq_len);
+        n_examples += windows;
+        total += windows > 1 ? (size_t)n - 1 + windows : (size_t)(n < max_tokens ? n : max_tokens);
     }
     set->ids = xmalloc(total ? total : 1, sizeof(int));
-    set->offsets = xmalloc(ds->count + 1, sizeof(size_t));
-    set->answer_start = xmalloc(ds->count ? ds->count : 1, sizeof(int));
+    set->offsets = xmalloc(n_examples + 1, sizeof(size_t));
+    set->answer_start = xmalloc(n_examples ? n_examples : 1, sizeof(int));
     if (!set->ids || !set->offsets || !set->answer_start) {
+        free(ids);
         tokenized_set_free(set);
         return -1;
     }
-    size_t at = 0;
-    for (size_t i = 0; i < ds->count; i++) {
-        set->offsets[i] = at;
-        int n = model_encode(m, ds->texts[i], set->ids + at, max_tokens);
-        if (n > max_tokens) {
-            set->n_cut++;
-            n = max_tokens;
+    size_t at = 0, k = 0;
+    for (size_t i = 0; i < ds->count; i++) {          /* second pass: the ids */
+        int n = encode_whole(m, ds->texts[i], &ids, &cap);
+        size_t windows = n_examples_of(m, ids, n, seq_len);
+        int kept = windows > 1 || n < max_tokens ? n : max_tokens;
+        for (int t = 0; t < kept; t++) set->n_unknown += ids[t] == unk;
+        if (windows == 1 && n > max_tokens) set->n_cut++;
+        for (size_t w = 0; w < windows; w++, k++) {
+            int from = (int)w * seq_len, len = n - from < max_tokens ? n - from : max_tokens;
+            set->offsets[k] = at;
+            memcpy(set->ids + at, ids + from, (size_t)len * sizeof *ids);
+            set->answer_start[k] = windows > 1 ? 0 : model_answer_start(m, set->ids + at, len);
+            at += (size_t)len;
         }
-        for (int k = 0; k < n; k++) set->n_unknown += set->ids[at + k] == unk;
-        set->answer_start[i] = model_answer_start(m, set->ids + at, n);
-        at += (size_t)n;
     }
-    set->offsets[ds->count] = at;
-    set->count = ds->count;
+    free(ids);
+    set->offsets[n_examples] = at;
+    set->count = n_examples;
     return 0;
 }
 

@@ -22,7 +22,7 @@
 typedef struct {
     int *ids;
     size_t *offsets;      /* [count + 1] */
-    size_t count;
+    size_t count;         /* examples: texts, or windows of a long text */
     int *answer_start;    /* [count] index of the first answer token, or 0 */
     size_t total;         /* examples over every rank of a data-parallel run
                              (train/dist.h); 0 means count: one process */
@@ -31,8 +31,11 @@ typedef struct {
 } TokenizedSet;
 
 
-/* Encode every text of ds. An example of n tokens gives n-1 predictions;
- * examples longer than seq_len + 1 tokens are cut to that (counted in
+/* Encode every text of ds. An example of n tokens gives n-1 predictions.
+ * A text longer than seq_len + 1 tokens is split into windows of that many
+ * tokens, each overlapping the one before by one token, so that every
+ * token is still predicted once; a prompt/response text (one holding
+ * "Assistant:") is cut to its first seq_len + 1 tokens instead (counted in
  * n_cut, so that the caller can warn). */
 int tokenized_set_build(TokenizedSet *set, const Vocab *vocab, const Dataset *ds, int seq_len);
 /* The same through the model's tokenizer, whichever it is (infer/text.h);

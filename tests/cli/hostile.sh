@@ -119,7 +119,7 @@ ln -s /proc/self/mem mem.json
 hostile "data_file_that_fails_to_read" 1 'mem.json: read error after 0 bytes: Input/output error' train mem.json
 ln -s loop.json loop.json
 hostile "data_symlink_loop" 1 'loop.json: cannot open: Too many levels of symbolic links' train loop.json
-hostile "data_unknown_extension" 1 'notes.txt: unknown data format; use .json or .csv' train notes.txt
+hostile "data_unknown_extension" 1 'notes.md: unknown data format; use .json, .jsonl, .csv or .txt' train notes.md
 hostile "data_bad_second_file_fails_the_whole_run" 1 'number.json: entry 2' \
     "$RUSTGPT" train "$WORK/tiny.json" number.json $T --epochs 1 -q $OUT
 hostile "data_bad_validation_file" 1 'null.json: entry 3' train "$WORK/tiny.json" --val null.json
