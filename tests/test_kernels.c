@@ -328,6 +328,27 @@ static void test_products_are_the_same_bits_on_any_thread_count(void)
     free(x); free(w); free(b); free(dy);
 }
 
+/* Below KERNEL_MATVEC_ROWS rows every output is the same chain of FMAs as
+ * for its row alone (kernels.h): decoding streams together changes no
+ * stream's numbers. Each row of a batch of 1 to 31 rows, against that row
+ * computed alone, in every table, through the threaded entry point. */
+static void test_a_few_rows_give_each_row_the_bits_it_gets_alone(void)
+{
+    int K = 96, O = 300, R = KERNEL_MATVEC_ROWS - 1;
+    float *x = random_array((size_t)R * K, 1), *w = random_array((size_t)O * K, 1);
+    float *b = random_array(O, 1), *alone = calloc((size_t)R * O, 4), *batch = calloc((size_t)R * O, 4);
+    for (int t = 0; t < n_tables; t++) {
+        kernels_select(tables[t]->name);
+        for (int r = 0; r < R; r++)
+            matmul_forward(alone + (size_t)r * O, x + (size_t)r * K, w, b, 1, K, O);
+        for (int rows = 2; rows <= R; rows += 7) {
+            matmul_forward(batch, x, w, b, rows, K, O);
+            CHECK(memcmp(batch, alone, (size_t)rows * O * 4) == 0);
+        }
+    }
+    free(x); free(w); free(b); free(alone); free(batch);
+}
+
 /* Five Adam steps of a small model: the loss curve on 1 and 2 threads is
  * the same, bit for bit (every reduction is split in fixed chunks). */
 static void train_curve(float *losses, int steps)
@@ -394,6 +415,7 @@ int main(int argc, char **argv)
     RUN(test_adam_and_norm_match_scalar);
     RUN(test_dispatch_lists_scalar_first_and_rejects_unknown_names);
     RUN(test_products_are_the_same_bits_on_any_thread_count);
+    RUN(test_a_few_rows_give_each_row_the_bits_it_gets_alone);
     RUN(test_training_loss_curve_is_the_same_on_1_and_2_threads);
     TESTS_DONE();
 }

@@ -25,6 +25,13 @@
 
 #include <stddef.h>
 
+/* Forward products of fewer rows than this read each weight row once for
+ * all their rows, unpacked (decoding: one row per stream); more rows go
+ * through the packed, blocked product. kernels/parallel.c never slices a
+ * forward product into parts smaller than this, so the path, and with it
+ * the bits, never depend on the number of threads. */
+#define KERNEL_MATVEC_ROWS 32
+
 /* LayerNorm's epsilon (the same definition as layers/layers.h). */
 #define LAYERNORM_EPS 1e-5f
 

@@ -135,8 +135,11 @@ void parallel_matmul_forward(float *out, const float *inp, const float *weight,
         return;
     }
     /* Columns when there are few rows or columns to spare, rows otherwise. */
+    /* Row slices of at least KERNEL_MATVEC_ROWS rows: a slice takes the
+     * path its whole product takes (kernels.h). */
     int by_columns = rows < 4 * ROW_ALIGN || out_dim >= 8 * COLUMN_ALIGN * n;
-    int align = by_columns ? (rows < ROW_ALIGN ? 16 : COLUMN_ALIGN) : ROW_ALIGN;
+    int row_align = ROW_ALIGN > KERNEL_MATVEC_ROWS ? ROW_ALIGN : KERNEL_MATVEC_ROWS;
+    int align = by_columns ? (rows < ROW_ALIGN ? 16 : COLUMN_ALIGN) : row_align;
     double start = region_clock();
     #pragma omp parallel num_threads(n)
     {
