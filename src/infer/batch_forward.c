@@ -14,6 +14,10 @@
  *       x += relu(ln2(x) W1ᵀ + b1) W2ᵀ + b2      (gelu for gpt2)
  *   logits[r] = ln_f(x[r]) Wheadᵀ + b      only for the rows that need them
  *
+ * The products are tensor.h's matmul_forward_rows: up to 31 rows, each
+ * row's numbers are the bits it gets alone, so batching changes no
+ * stream's output; a longer prompt step takes the blocked product.
+ *
  * Every K and V of a step is written before any row attends, so a row can
  * attend to earlier rows of its own sequence in the same step (a prompt
  * fed whole). The head, V x d, is the largest matrix of a small model; it
@@ -125,15 +129,15 @@ static void run_step(RowBatch *rb, int n, float *hidden)
     for (int l = 0; l < c->n_layers; l++) {
         const BlockWeights *bw = &w->blocks[l];
         layernorm_forward(rb->ln, rb->mean, rb->rstd, rb->x, bw->ln1_w, bw->ln1_b, n, d);
-        matmul_forward(rb->qkv, rb->ln, bw->qkv_w, bw->qkv_b, n, d, 3 * d);
+        matmul_forward_rows(rb->qkv, rb->ln, bw->qkv_w, bw->qkv_b, n, d, 3 * d);
         attend_rows(rb, l, n);
-        matmul_forward(rb->branch, rb->att, bw->proj_w, bw->proj_b, n, d, d);
+        matmul_forward_rows(rb->branch, rb->att, bw->proj_w, bw->proj_b, n, d, d);
         vec_add(rb->x, rb->branch, nd);
         layernorm_forward(rb->ln, rb->mean, rb->rstd, rb->x, bw->ln2_w, bw->ln2_b, n, d);
-        matmul_forward(rb->hidden, rb->ln, bw->fc1_w, bw->fc1_b, n, d, H);
+        matmul_forward_rows(rb->hidden, rb->ln, bw->fc1_w, bw->fc1_b, n, d, H);
         if (c->variant == GPT_GPT2) gelu_forward(rb->hidden, rb->hidden, nH);
         else relu_forward(rb->hidden, rb->hidden, nH);
-        matmul_forward(rb->branch, rb->hidden, bw->fc2_w, bw->fc2_b, n, H, d);
+        matmul_forward_rows(rb->branch, rb->hidden, bw->fc2_w, bw->fc2_b, n, H, d);
         vec_add(rb->x, rb->branch, nd);
     }
     layernorm_forward(rb->ln, rb->mean, rb->rstd, rb->x, w->lnf_w, w->lnf_b, n, d);
@@ -147,7 +151,7 @@ static void run_step(RowBatch *rb, int n, float *hidden)
         if (rb->out[r] || rb->last[r])
             memcpy(rb->head_in + (size_t)k++ * d, rb->ln + (size_t)r * d, (size_t)d * sizeof(float));
     if (k == 0) return;
-    matmul_forward(rb->logits, rb->head_in, w->head_w, w->head_b, k, d, V);
+    matmul_forward_rows(rb->logits, rb->head_in, w->head_w, w->head_b, k, d, V);
     k = 0;
     for (int r = 0; r < n; r++) {
         if (!rb->out[r] && !rb->last[r]) continue;

@@ -25,13 +25,6 @@
 
 #include <stddef.h>
 
-/* Forward products of fewer rows than this read each weight row once for
- * all their rows, unpacked (decoding: one row per stream); more rows go
- * through the packed, blocked product. kernels/parallel.c never slices a
- * forward product into parts smaller than this, so the path, and with it
- * the bits, never depend on the number of threads. */
-#define KERNEL_MATVEC_ROWS 32
-
 /* LayerNorm's epsilon (the same definition as layers/layers.h). */
 #define LAYERNORM_EPS 1e-5f
 
@@ -55,6 +48,14 @@ typedef struct {
      * for every row r < rows and the columns o_begin <= o < o_end only.
      * out [rows,out_dim], inp [rows,in_dim], weight [out_dim,in_dim] */
     void (*matmul_forward)(float *out, const float *inp, const float *weight,
+                           const float *bias, int rows, int in_dim, int out_dim,
+                           int o_begin, int o_end);
+
+    /* The same product, each row on its own: out[r,o] is computed by the
+     * same operations whatever the other rows are (a stream decoded beside
+     * others gets the numbers it gets alone), and W is read once for all
+     * rows (for a handful of rows: no packing). */
+    void (*matvec_forward)(float *out, const float *inp, const float *weight,
                            const float *bias, int rows, int in_dim, int out_dim,
                            int o_begin, int o_end);
 
@@ -161,6 +162,8 @@ long kernel_busy_fallbacks(void);
  * by fixed-size chunks) and run the active table on each. Small problems
  * stay on one thread. tensor.h's entry points call these. */
 void parallel_matmul_forward(float *out, const float *inp, const float *weight,
+                             const float *bias, int rows, int in_dim, int out_dim);
+void parallel_matvec_forward(float *out, const float *inp, const float *weight,
                              const float *bias, int rows, int in_dim, int out_dim);
 void parallel_matmul_backward_input(float *dinp, const float *dout, const float *weight,
                                     int rows, int in_dim, int out_dim);

@@ -207,16 +207,15 @@ static void gemm(int M, int N, int K, const float *a, long a_row, long a_col,
 
 /* ---- the three products ------------------------------------------------ */
 
-/* Fewer than KERNEL_MATVEC_ROWS rows (generation feeds one; a server
- * decoding several streams, one per stream): no packing, one dot product
- * per output along the contiguous rows of W, four outputs at a time for
- * independent chains. The four rows of W stay in L1 while every input row
- * meets them, so W is read from memory once per call whatever the number
- * of rows — the point of decoding streams together — and each output is
- * the same chain of FMAs as for a row alone: a row's result does not
- * depend on the rows beside it. (Packing W, as the blocked product does,
- * costs about as much as reading it: for a handful of rows it would more
- * than double the work.) */
+/* Rows on their own (kernels.h: matvec_forward; generation feeds one row,
+ * a server decoding several streams one per stream): no packing, one dot
+ * product per output along the contiguous rows of W, four outputs at a
+ * time for independent chains. The four rows of W stay in L1 while every
+ * input row meets them, so W is read from memory once per call whatever
+ * the number of rows, and each output is the same chain of FMAs as for its
+ * row alone. (Packing W, as the blocked product does, costs about as much
+ * as reading it: for a handful of rows it would more than double the
+ * work.) */
 static void matvec_forward(float *out, const float *inp, const float *weight, const float *bias,
                            int rows, int in_dim, int out_dim, int o_begin, int o_end)
 {
@@ -272,14 +271,14 @@ static void axpy(float *y, float g, const float *x, int n)
     if (i < n) v_store_part(y + i, v_fma(gv, v_load_part(x + i, n - i), v_load_part(y + i, n - i)), n - i);
 }
 
-enum { FEW_ROWS = 4 };   /* backward: below this, no packing (parallel.c never slices smaller) */
+enum { FEW_ROWS = 4 };   /* below this, no packing (kernels/parallel.c never slices smaller) */
 
 static void simd_matmul_forward(float *out, const float *inp, const float *weight,
                                 const float *bias, int rows, int in_dim, int out_dim,
                                 int o_begin, int o_end)
 {
-    float *buf = rows < KERNEL_MATVEC_ROWS ? NULL : pack_buffer();
-    if (rows < KERNEL_MATVEC_ROWS) {
+    float *buf = rows < FEW_ROWS ? NULL : pack_buffer();
+    if (rows < FEW_ROWS) {
         matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim, o_begin, o_end);
     } else if (!buf) {
         kernels_scalar.matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim, o_begin, o_end);
