@@ -3,15 +3,22 @@
 # latency at 1, 4 and 16 concurrent streams (tests/interop/serve_bench.mjs),
 # and its overhead against `rustgpt generate` producing the same tokens.
 #
-# BENCH_DIM/BENCH_LAYERS set the model's size. Overhead: a greedy request
-# through the server and `rustgpt generate` with the same prompt and max tokens give the same tokens; each is timed
-# for N tokens and for 1 token, and the difference (the N-1 decode steps,
-# without process start or model load) is compared.
+# BENCH_DIM/BENCH_LAYERS set the model's size, BENCH_TOKENS the tokens per
+# streamed request, BENCH_CYCLES how many times the 1/4/16 levels run (the
+# best cycle of each is reported, as the machine may be shared).
+# Overhead: a greedy request through the server and `rustgpt generate` with
+# the same prompt and max tokens give the same BENCH_LONG tokens; each is
+# timed for BENCH_LONG tokens and for 1 token, best of 5, and the
+# difference (the decode steps, without process start, model load or
+# connection) is compared, in wall time and in CPU time (the server's from
+# /proc, generate's from /usr/bin/time when it is installed).
 RUSTGPT=${1:-./rustgpt}
 DIM=${BENCH_DIM:-256}
 LAYERS=${BENCH_LAYERS:-4}
 TOKENS=${BENCH_TOKENS:-128}
 ROUNDS=${BENCH_ROUNDS:-3}
+CYCLES=${BENCH_CYCLES:-3}
+LONG=${BENCH_LONG:-480}
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2> /dev/null; rm -rf "$WORK"' EXIT
 # An untrained model over the bundled chat data's vocabulary (1,466 words):
@@ -19,7 +26,7 @@ trap 'kill $SERVER 2> /dev/null; rm -rf "$WORK"' EXIT
 # server both produce the full TOKENS tokens for the overhead comparison.
 "$RUSTGPT" train data/chat.json --dim "$DIM" --heads 4 --hidden $((DIM * 4)) --layers "$LAYERS" \
     --seq-len 512 --epochs 0 -q --out "$WORK/bench.bin" 2> /dev/null || exit 1
-echo "model: dim $DIM, $LAYERS layers, seq-len 512; $TOKENS tokens per request; $(nproc) cores"
+echo "model: dim $DIM, $LAYERS layers, seq-len 512; $TOKENS tokens per request; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$RUSTGPT" serve --model "$WORK/bench.bin" --port 0 --parallel 16 --quiet 2> "$WORK/log" &
 SERVER=$!
@@ -30,32 +37,48 @@ for i in $(seq 1 100); do
     sleep 0.1
 done
 BASE="http://127.0.0.1:$PORT"
-node tests/interop/serve_bench.mjs "$BASE" "$TOKENS" "$ROUNDS"
+node tests/interop/serve_bench.mjs "$BASE" "$TOKENS" "$ROUNDS" "$CYCLES" "$SERVER" "$(getconf CLK_TCK)"
 
-# Overhead at one stream, against `rustgpt generate` (best of 5 each).
+# Overhead at one stream, against `rustgpt generate`: best of 5 each, in
+# microseconds of wall time and of CPU time.
 PROMPT="User: what is ice ? Assistant:"
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+server_ticks() { sed 's/.*) //' "/proc/$SERVER/stat" | awk '{ print $12 + $13 }'; }
 best() { sort -n | head -n 1; }
-gen_ms() {
+gen_us() {     # $1 tokens; prints "wall cpu"
     for i in 1 2 3 4 5; do
         t0=$(date +%s%N)
-        "$RUSTGPT" generate --model "$WORK/bench.bin" --prompt "$PROMPT" --max-tokens "$1" > "$WORK/gen$1"
-        echo $((($(date +%s%N) - t0) / 1000))
-    done | best
+        if [ -x /usr/bin/time ]; then
+            /usr/bin/time -f "%U %S" -o "$WORK/time" \
+                "$RUSTGPT" generate --model "$WORK/bench.bin" --prompt "$PROMPT" --max-tokens "$1" > "$WORK/gen$1"
+        else
+            "$RUSTGPT" generate --model "$WORK/bench.bin" --prompt "$PROMPT" --max-tokens "$1" > "$WORK/gen$1"
+            echo "0 0" > "$WORK/time"
+        fi
+        echo "$((($(date +%s%N) - t0) / 1000)) $(awk '{ printf "%d", ($1 + $2) * 1000000 }' "$WORK/time")"
+    done > "$WORK/runs"
+    echo "$(cut -d' ' -f1 "$WORK/runs" | best) $(cut -d' ' -f2 "$WORK/runs" | best)"
 }
-srv_ms() {
+srv_us() {
     for i in 1 2 3 4 5; do
-        t0=$(date +%s%N)
+        c0=$(server_ticks); t0=$(date +%s%N)
         curl -s "$BASE/v1/completions" -d "{\"prompt\":\"$PROMPT\",\"max_tokens\":$1,\"temperature\":0}" > "$WORK/srv$1"
-        echo $((($(date +%s%N) - t0) / 1000))
-    done | best
+        echo "$((($(date +%s%N) - t0) / 1000)) $((($(server_ticks) - c0) * TICK_US))"
+    done > "$WORK/runs"
+    echo "$(cut -d' ' -f1 "$WORK/runs" | best) $(cut -d' ' -f2 "$WORK/runs" | best)"
 }
-g1=$(gen_ms 1); gN=$(gen_ms "$TOKENS"); s1=$(srv_ms 1); sN=$(srv_ms "$TOKENS")
-n=$(grep -o '"completion_tokens":[0-9]*' "$WORK/srv$TOKENS" | cut -d: -f2)
-echo "one stream, $n tokens (greedy, same as generate):"
+set -- $(gen_us 1) $(gen_us "$LONG") $(srv_us 1) $(srv_us "$LONG")
+g1=$1 g1c=$2 gN=$3 gNc=$4 s1=$5 s1c=$6 sN=$7 sNc=$8
+n=$(grep -o '"completion_tokens":[0-9]*' "$WORK/srv$LONG" | cut -d: -f2)
+echo "one stream, $n tokens (greedy, same as generate; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
 echo "  rustgpt generate: $(((gN - g1) / 1000)) ms for the decode steps ($((gN / 1000)) ms with start and load)"
 echo "  rustgpt serve:    $(((sN - s1) / 1000)) ms for the decode steps ($((sN / 1000)) ms request)"
-awk -v g=$((gN - g1)) -v s=$((sN - s1)) 'BEGIN { if (g > 0) printf "  overhead: %.1f%%\n", (s - g) * 100 / g }'
-text_gen=$(cat "$WORK/gen$TOKENS")
-text_srv=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).choices[0].text.trim())' "$WORK/srv$TOKENS")
+awk -v g=$((gN - g1)) -v s=$((sN - s1)) 'BEGIN { if (g > 0) printf "  overhead, wall time: %.1f%%\n", (s - g) * 100 / g }'
+if [ "$gNc" -gt 0 ]; then
+    echo "  CPU time of the decode steps: generate $(((gNc - g1c) / 1000)) ms, serve $(((sNc - s1c) / 1000)) ms"
+    awk -v g=$((gNc - g1c)) -v s=$((sNc - s1c)) 'BEGIN { if (g > 0) printf "  overhead, CPU time: %.1f%%\n", (s - g) * 100 / g }'
+fi
+text_gen=$(cat "$WORK/gen$LONG")
+text_srv=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).choices[0].text.trim())' "$WORK/srv$LONG")
 [ "$text_gen" = "$text_srv" ] && echo "  same text: yes" || echo "  same text: NO (generate: '$text_gen' / serve: '$text_srv')"
 kill -TERM $SERVER; wait $SERVER

@@ -14,6 +14,7 @@
 #include "infer/generate.h"
 #include "tiny_model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -158,6 +159,15 @@ static void test_tokenizer_calls(void)
     rg_model_free(m);
 }
 
+/* Batched rows sum their products in another order than one row alone
+ * (infer/batch_forward.h): equal to float rounding, not to the bit. */
+static int same_logits(const float *a, const float *b)
+{
+    for (int v = 0; v < V; v++)
+        if (fabsf(a[v] - b[v]) > 1e-5f * (1.0f + fabsf(b[v]))) return 0;
+    return 1;
+}
+
 static void test_decode_matches_generator(void)
 {
     Model ref;
@@ -177,10 +187,10 @@ static void test_decode_matches_generator(void)
     CHECK(rg_decode(ctx, 6, prompt, seqs, NULL, logits) == RG_OK);
     CHECK(rg_context_n_tokens(ctx, 0) == 3 && rg_context_n_tokens(ctx, 1) == 3);
     for (int i = 0; i < 3; i++) generator_feed(&g, prompt[i]);
-    CHECK(memcmp(logits, g.logits, V * sizeof(float)) == 0);
+    CHECK(same_logits(logits, g.logits));
     generator_reset(&g);
     for (int i = 3; i < 6; i++) generator_feed(&g, prompt[i]);
-    CHECK(memcmp(logits + V, g.logits, V * sizeof(float)) == 0);
+    CHECK(same_logits(logits + V, g.logits));
     /* want_logits picks rows */
     const uint8_t want[] = { 1, 0, 1 };
     const int32_t more[] = { 8, 9, 10 }, zero[] = { 0, 0, 0 };
@@ -189,7 +199,7 @@ static void test_decode_matches_generator(void)
     CHECK(rg_decode(ctx, 3, more, zero, want, logits) == RG_OK);
     generator_reset(&g);
     generator_feed(&g, 8);
-    CHECK(memcmp(logits, g.logits, V * sizeof(float)) == 0);
+    CHECK(same_logits(logits, g.logits));
     /* errors change nothing */
     const int32_t bad_tok[] = { V }, bad_seq[] = { 2 };
     CHECK(rg_decode(ctx, 1, bad_tok, NULL, NULL, logits) == RG_ERR_INVALID);

@@ -98,6 +98,8 @@ static void test_matmul_forward_matches_scalar_on_odd_shapes(void)
             float *got = random_array((size_t)R * O, 9);
             tables[t]->matmul_forward(got, x, w, bias, R, K, O, 0, O);
             expect_close(tables[t]->name, "forward", got, want, mag, (size_t)R * O, TOL, R, K, O);
+            tables[t]->matvec_forward(got, x, w, bias, R, K, O, 0, O);
+            expect_close(tables[t]->name, "matvec", got, want, mag, (size_t)R * O, TOL, R, K, O);
             /* no bias, and only a slice of the columns: the rest untouched */
             float *slice = random_array((size_t)R * O, 9), *before = copy_array(slice, (size_t)R * O);
             int o0 = O / 3, o1 = O - O / 4;
@@ -328,6 +330,32 @@ static void test_products_are_the_same_bits_on_any_thread_count(void)
     free(x); free(w); free(b); free(dy);
 }
 
+/* matmul_forward_rows (tensor.h), below MATVEC_MAX_ROWS rows: every row
+ * gets the bits it gets alone, whatever rows share its call, in every
+ * table and on 1 or 2 threads. Decoding streams together changes no
+ * stream's numbers. */
+static void test_rows_decoded_together_get_the_bits_they_get_alone(void)
+{
+    int K = 96, O = 300, R = MATVEC_MAX_ROWS - 1;
+    float *x = random_array((size_t)R * K, 1), *w = random_array((size_t)O * K, 1);
+    float *b = random_array(O, 1), *alone = calloc((size_t)R * O, 4), *batch = calloc((size_t)R * O, 4);
+    for (int t = 0; t < n_tables; t++) {
+        kernels_select(tables[t]->name);
+        set_threads(1);
+        for (int r = 0; r < R; r++)
+            matmul_forward_rows(alone + (size_t)r * O, x + (size_t)r * K, w, b, 1, K, O);
+        for (int threads = 1; threads <= 2; threads++) {
+            set_threads(threads);
+            for (int rows = 2; rows <= R; rows += 7) {
+                matmul_forward_rows(batch, x, w, b, rows, K, O);
+                CHECK(memcmp(batch, alone, (size_t)rows * O * 4) == 0);
+            }
+        }
+    }
+    set_threads(2);
+    free(x); free(w); free(b); free(alone); free(batch);
+}
+
 /* Five Adam steps of a small model: the loss curve on 1 and 2 threads is
  * the same, bit for bit (every reduction is split in fixed chunks). */
 static void train_curve(float *losses, int steps)
@@ -394,6 +422,7 @@ int main(int argc, char **argv)
     RUN(test_adam_and_norm_match_scalar);
     RUN(test_dispatch_lists_scalar_first_and_rejects_unknown_names);
     RUN(test_products_are_the_same_bits_on_any_thread_count);
+    RUN(test_rows_decoded_together_get_the_bits_they_get_alone);
     RUN(test_training_loss_curve_is_the_same_on_1_and_2_threads);
     TESTS_DONE();
 }

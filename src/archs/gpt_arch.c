@@ -4,15 +4,19 @@
  *
  * The model state is a Model built from the source (gpt_source.c) plus its
  * parameter table. A context holds one Generator (infer/generate.h: KV cache
- * and row buffers) per sequence, all allocated up front, so decoding does not
- * allocate; it slides a full window the way DESIGN.md §2 says (keep the newest
- * half), so a gpt context never runs out of room. hidden() runs a sequence
- * alone through a Generator and keeps ln_f's output row by row.
+ * and logits) per sequence and one RowBatch (infer/batch_forward.h) that
+ * runs every entry of an rg_decode call through the model together,
+ * GPT_BATCH_ROWS rows per pass over the weights, whatever sequences they
+ * belong to: the server's slots are decoded as one matrix product per layer.
+ * All of it is allocated up front, so decoding does not allocate; a full
+ * window slides the way DESIGN.md §2 says (keep the newest half), so a gpt
+ * context never runs out of room. hidden() runs a sequence alone through
+ * the same batch and keeps ln_f's output of every row.
  * forward_backward() is model_forward + model_backward over Activations the
  * context allocates on first use.
  */
 #include "archs/gpt_source.h"
-#include "infer/generate.h"
+#include "infer/batch_forward.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -24,10 +28,15 @@ typedef struct {
     TensorInfo *tensors;         /* the parameter table, names included */
 } GptModel;
 
+/* Rows per forward step: the slots of a server, or 64 tokens of a prompt. */
+enum { GPT_BATCH_ROWS = 64 };
+
 typedef struct {
     const GptModel *gm;
     int32_t n_seq;
     Generator *gens;             /* [n_seq] */
+    Generator **seq_gens;        /* [n_seq] &gens[i], as row_batch_feed takes them */
+    RowBatch batch;
     Activations act;             /* training, allocated on first use */
     int act_batch;
     int32_t *targets;            /* [act_batch * T] targets with -1 mapped to <pad> */
@@ -79,6 +88,8 @@ static void gpt_context_free(void *state)
     if (!ctx) return;
     for (int32_t i = 0; ctx->gens && i < ctx->n_seq; i++) generator_free(&ctx->gens[i]);
     free(ctx->gens);
+    free(ctx->seq_gens);
+    row_batch_free(&ctx->batch);
     activations_free(&ctx->act);
     free(ctx->targets);
     free(ctx);
@@ -92,17 +103,25 @@ static rg_status gpt_context_new(const void *model_state, const rg_context_optio
         return fail_status(RG_ERR_INVALID, "n_ctx %d is more than the model's context of %d positions",
                            opt->n_ctx, gm->model.config.seq_len);
     GptContext *ctx = calloc(1, sizeof *ctx);
-    if (!ctx || !(ctx->gens = calloc((size_t)n_seq, sizeof *ctx->gens))) {
+    if (!ctx || !(ctx->gens = calloc((size_t)n_seq, sizeof *ctx->gens)) ||
+        !(ctx->seq_gens = calloc((size_t)n_seq, sizeof *ctx->seq_gens))) {
+        if (ctx) free(ctx->gens);
         free(ctx);
         return fail_status(RG_ERR_NOMEM, "out of memory creating a context");
     }
     ctx->gm = gm;
     ctx->n_seq = n_seq;
-    for (int32_t i = 0; i < n_seq; i++)
-        if (generator_create(&ctx->gens[i], &gm->model) != 0) {
+    if (row_batch_create(&ctx->batch, &gm->model, GPT_BATCH_ROWS) != 0) {
+        gpt_context_free(ctx);
+        return RG_ERR_NOMEM;
+    }
+    for (int32_t i = 0; i < n_seq; i++) {
+        ctx->seq_gens[i] = &ctx->gens[i];
+        if (generator_create_rows(&ctx->gens[i], &gm->model, 1) != 0) {
             gpt_context_free(ctx);
             return RG_ERR_NOMEM;
         }
+    }
     *state = ctx;
     return RG_OK;
 }
@@ -133,19 +152,8 @@ static rg_status gpt_decode(const void *model_state, void *state, int32_t n, con
         if (seq < 0 || seq >= ctx->n_seq)
             return fail_status(RG_ERR_INVALID, "sequence %d is outside [0, %d)", seq, ctx->n_seq);
     }
-    int32_t k = 0;
-    for (int32_t i = 0; i < n; i++) {
-        int32_t seq = seq_ids ? seq_ids[i] : 0;
-        generator_feed(&ctx->gens[seq], tokens[i]);
-        int want;
-        if (want_logits) {
-            want = want_logits[i] != 0;
-        } else {                               /* the last entry of its sequence */
-            want = 1;
-            for (int32_t j = i + 1; j < n && want; j++) want = (seq_ids ? seq_ids[j] : 0) != seq;
-        }
-        if (want && logits) memcpy(logits + (size_t)k++ * V, ctx->gens[seq].logits, (size_t)V * sizeof(float));
-    }
+    RowOutputs outputs = { want_logits, logits, NULL };
+    row_batch_feed(&ctx->batch, ctx->seq_gens, seq_ids, tokens, n, &outputs);
     return RG_OK;
 }
 
@@ -153,17 +161,15 @@ static rg_status gpt_hidden(const void *model_state, void *state, int32_t n, con
 {
     const GptModel *gm = model_state;
     GptContext *ctx = state;
-    int d = gm->model.config.d_model, T = gm->model.config.seq_len, V = gm->model.config.vocab_size;
+    int T = gm->model.config.seq_len, V = gm->model.config.vocab_size;
     if (n > T) return fail_status(RG_ERR_LIMIT, "%d tokens are more than the model's context of %d", n, T);
     for (int32_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= V)
             return fail_status(RG_ERR_INVALID, "token %d is outside the vocabulary (%d tokens)", tokens[i], V);
     Generator *g = &ctx->gens[0];
     generator_reset(g);
-    for (int32_t i = 0; i < n; i++) {
-        generator_feed(g, tokens[i]);
-        memcpy(out + (size_t)i * d, g->ln, (size_t)d * sizeof(float));   /* ln_f(x) of position i */
-    }
+    RowOutputs outputs = { NULL, NULL, out };      /* ln_f(x) of every position */
+    row_batch_feed(&ctx->batch, ctx->seq_gens, NULL, tokens, n, &outputs);
     generator_reset(g);
     return RG_OK;
 }

@@ -172,7 +172,7 @@ static void sync_generator(ChatSession *s)
         memcmp(g->context, s->tokens, (size_t)s->n_tokens * sizeof(int)) == 0)
         return;
     generator_reset(g);
-    for (int i = 0; i < s->n_tokens; i++) generator_feed(g, s->tokens[i]);
+    generator_feed_many(g, s->tokens, s->n_tokens);
 }
 
 /* ---- answering ---------------------------------------------------------- */
@@ -243,8 +243,8 @@ static int generate_answer(ChatSession *s, const int *prompt, int n_prompt, Reco
         drop_oldest_turn(s);
         turn->dropped++;
         sync_generator(s);
-        for (int i = 0; i < n_prompt; i++) generator_feed(&s->gen, prompt[i]);
-        for (int i = 0; i + 1 < turn->n_answer; i++) generator_feed(&s->gen, s->answer[i]);
+        generator_feed_many(&s->gen, prompt, n_prompt);
+        if (turn->n_answer > 1) generator_feed_many(&s->gen, s->answer, turn->n_answer - 1);
         feed = &s->answer[turn->n_answer - 1];
         n_feed = 1;
     }

@@ -23,6 +23,23 @@ static inline void matmul_forward(float *out, const float *inp, const float *wei
     parallel_matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim);
 }
 
+/* The same y = x Wᵀ + b for the rows of several sequences decoded together
+ * (infer/batch_forward.c): below MATVEC_MAX_ROWS rows each row is its own
+ * matrix-vector product, all of them in one pass over W, so a row's numbers
+ * are exactly those it gets alone (a stream's text does not depend on who
+ * shares its step) and W is read once per step, not packed as the blocked
+ * product packs it, which would cost more than the product itself for a
+ * handful of rows. From MATVEC_MAX_ROWS rows on (a prompt) the blocked
+ * product is faster, and this is matmul_forward. */
+enum { MATVEC_MAX_ROWS = 32 };
+
+static inline void matmul_forward_rows(float *out, const float *inp, const float *weight,
+                                       const float *bias, int rows, int in_dim, int out_dim)
+{
+    if (rows < MATVEC_MAX_ROWS) parallel_matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim);
+    else parallel_matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim);
+}
+
 /* The two products of y = x Wᵀ + b's backward pass, given dy = dout:
  *   dx += dy · W          (skipped when dinp is NULL)
  *   dW += dyᵀ · x,  db += Σ_rows dy                                     */

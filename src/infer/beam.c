@@ -19,10 +19,13 @@
  *
  * Every hypothesis owns a Generator, that is its own KV cache. The beam is
  * double-buffered: a survivor is forked from its parent into the other set
- * with generator_copy(), then fed its new token. The cost is N times greedy
- * decoding plus one cache copy per hypothesis and step; the memory, 2N caches.
+ * with generator_copy(), then all survivors are fed their new tokens in one
+ * batched step (batch_forward.h), so the weights are read once per step for
+ * the whole beam. The cost is one step of N rows plus one cache copy per
+ * hypothesis and step; the memory, 2N caches.
  */
 #include "infer/generate.h"
+#include "infer/batch_forward.h"
 #include "infer/text.h"
 #include "tokenizers/word.h"
 #include "core/util.h"
@@ -53,6 +56,10 @@ typedef struct {
     int n_best;
     double best_score;
     int eos;                 /* the model's end-of-sequence token */
+    RowBatch *batch;             /* the caller's generator's, borrowed       */
+    Generator **fed;             /* [width] the survivors of a step,          */
+    int32_t *fed_seq;            /* [width] 0, 1, 2, ... (their seq ids)      */
+    int *fed_tokens;             /* [width] and their new tokens              */
 } Beam;
 
 static void beam_free(Beam *b)
@@ -68,9 +75,12 @@ static void beam_free(Beam *b)
     free(b->candidates);
     free(b->logprobs);
     free(b->best);
+    free(b->fed);
+    free(b->fed_seq);
+    free(b->fed_tokens);
 }
 
-static int beam_create(Beam *b, const Model *m, int width, int max_tokens)
+static int beam_create(Beam *b, const Model *m, RowBatch *batch, int width, int max_tokens)
 {
     memset(b, 0, sizeof *b);
     b->width = width;
@@ -83,9 +93,16 @@ static int beam_create(Beam *b, const Model *m, int width, int max_tokens)
     b->candidates = xmalloc((size_t)width * width, sizeof(Candidate));
     b->logprobs = xmalloc((size_t)b->V, sizeof(float));
     b->best = xmalloc((size_t)max_tokens, sizeof(int));
-    int ok = b->live && b->next && b->candidates && b->logprobs && b->best;
+    b->batch = batch;
+    b->fed = xmalloc((size_t)width, sizeof *b->fed);
+    b->fed_seq = xmalloc((size_t)width, sizeof *b->fed_seq);
+    b->fed_tokens = xmalloc((size_t)width, sizeof *b->fed_tokens);
+    int ok = b->live && b->next && b->candidates && b->logprobs && b->best && b->fed && b->fed_seq &&
+             b->fed_tokens;
     for (int i = 0; ok && i < width; i++) {
-        ok = generator_create(&b->live[i].gen, m) == 0 && generator_create(&b->next[i].gen, m) == 0;
+        b->fed_seq[i] = i;
+        ok = generator_create_rows(&b->live[i].gen, m, 1) == 0 &&
+             generator_create_rows(&b->next[i].gen, m, 1) == 0;
         b->live[i].tokens = ok ? xmalloc((size_t)max_tokens, sizeof(int)) : NULL;
         b->next[i].tokens = ok ? xmalloc((size_t)max_tokens, sizeof(int)) : NULL;
         ok = ok && b->live[i].tokens && b->next[i].tokens;
@@ -157,14 +174,16 @@ static int beam_step(Beam *b, int n_live, float repeat_penalty)
             }
             continue;
         }
-        Hypothesis *child = &b->next[n_next++];
+        Hypothesis *child = &b->next[n_next];
         generator_copy(&child->gen, &parent->gen);
-        generator_feed(&child->gen, c->token);
+        b->fed[n_next] = &child->gen;
+        b->fed_tokens[n_next++] = c->token;
         memcpy(child->tokens, parent->tokens, (size_t)parent->n_tokens * sizeof(int));
         child->tokens[parent->n_tokens] = c->token;
         child->n_tokens = parent->n_tokens + 1;
         child->score = c->score;
     }
+    row_batch_feed(b->batch, b->fed, b->fed_seq, b->fed_tokens, n_next, NULL);
     Hypothesis *swap = b->live;
     b->live = b->next;
     b->next = swap;
@@ -176,11 +195,11 @@ static int beam_step(Beam *b, int n_live, float repeat_penalty)
 int beam_search(Generator *g, const int *prompt, int n_prompt, const SamplingOptions *opt,
                 TokenCallback on_token, void *ctx)
 {
-    for (int i = 0; i < n_prompt; i++) generator_feed(g, prompt[i]);
+    generator_feed_many(g, prompt, n_prompt);
     int width = opt->beams > 1 ? opt->beams : 1;
     if (opt->max_tokens < 1) return 0;
     Beam b;
-    if (beam_create(&b, g->model, width, opt->max_tokens) != 0) return -1;
+    if (beam_create(&b, g->model, g->batch, width, opt->max_tokens) != 0) return -1;
     generator_copy(&b.live[0].gen, g);
     b.live[0].n_tokens = 0;
     b.live[0].score = 0.0;

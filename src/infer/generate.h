@@ -15,20 +15,28 @@
 #include "archs/gpt.h"
 #include "infer/sampler.h"
 
+struct RowBatch;   /* batch_forward.h */
+
 typedef struct {
     const Model *model;
     float *key_cache;       /* [L, T, d]  keys of every cached position       */
     float *value_cache;     /* [L, T, d]  values                              */
     int *context;           /* [T] the token ids in the cache, in order       */
     int n_context;          /* how many positions are cached                  */
-    float *memory;          /* one allocation behind the row buffers below    */
-    float *x, *ln, *qkv, *att, *branch, *hidden;   /* [d] [d] [3d] [d] [d] [H] */
-    float *scores;          /* [T] one attention row                          */
     float *logits;          /* [V] the prediction after the last fed token    */
     int *scratch;           /* [V] sampler scratch                            */
+    struct RowBatch *batch; /* its own forward-step scratch (batch_forward.h) */
+    int rows_left;          /* row_batch_feed's count of this one's entries   */
 } Generator;
 
+/* How many positions one of a generator's own forward steps holds: a
+ * prompt is fed this many tokens per pass over the weights. */
+enum { GENERATOR_BATCH_ROWS = 16 };
+
 int generator_create(Generator *g, const Model *m);
+/* The same with room for batch_rows rows per own step: 1 for a generator
+ * that is only fed through someone else's RowBatch. */
+int generator_create_rows(Generator *g, const Model *m, int batch_rows);
 void generator_free(Generator *g);
 /* Forget the context. */
 void generator_reset(Generator *g);
@@ -39,6 +47,9 @@ void generator_copy(Generator *dst, const Generator *src);
 /* Append one token to the context and compute the logits for the next one
  * (in g->logits). Slides the window when the context is full. */
 void generator_feed(Generator *g, int token);
+/* generator_feed() of tokens [n] in turn, GENERATOR_BATCH_ROWS per pass
+ * over the weights (batch_forward.h): the same logits, far faster. */
+void generator_feed_many(Generator *g, const int *tokens, int n);
 
 /* Called for each generated token; return nonzero to stop early. */
 typedef int (*TokenCallback)(int token, void *ctx);

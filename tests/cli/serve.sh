@@ -48,19 +48,14 @@ expect_http "ollama_tags" 200 "$BASE/api/tags"
 expect_grep "ollama_tags_names_tiny" "$WORK/body" '"name":"tiny"'
 expect_http "ollama_show" 200 "$BASE/api/show" -d '{"model":"tiny"}'
 expect_http "ollama_version" 200 "$BASE/api/version"
-# Embeddings need rg_embed (src/infer/embed.c, the `embed` branch); a build
-# without it answers 501 with the reason, and these checks are skipped.
-if [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/embeddings" -d '{"input":"ice"}')" = 501 ]; then
-    echo "SKIP embeddings (this build has no rg_embed: merge the embed branch)"
-    expect_http "embeddings_unsupported_is_501" 501 "$BASE/v1/embeddings" -d '{"input":"ice"}'
-else
-    expect_http "ollama_embed" 200 "$BASE/api/embed" -d '{"model":"tiny","input":["ice","sun"]}'
-    expect_grep "ollama_embed_gives_two_vectors" "$WORK/body" '"embeddings":\[\[[-0-9.e]+,.*\],\[[-0-9.e]+'
-    expect_http "embeddings_float" 200 "$BASE/v1/embeddings" -d '{"input":"ice"}'
-    expect_grep "embeddings_float_is_an_array" "$WORK/body" '"embedding":\[[-0-9.e]+,'
-    expect_http "embeddings_base64" 200 "$BASE/v1/embeddings" -d '{"input":["ice"],"encoding_format":"base64"}'
-    expect_grep "embeddings_base64_is_a_string" "$WORK/body" '"embedding":"[A-Za-z0-9+/]+=*"'
-fi
+# Embeddings: the model's hidden states (rg_embed; for rustgpt's own
+# models, the batched forward pass's ln_f rows), pooled and normalised.
+expect_http "ollama_embed" 200 "$BASE/api/embed" -d '{"model":"tiny","input":["ice","sun"]}'
+expect_grep "ollama_embed_gives_two_vectors" "$WORK/body" '"embeddings":\[\[[-0-9.e]+,.*\],\[[-0-9.e]+'
+expect_http "embeddings_float" 200 "$BASE/v1/embeddings" -d '{"input":"ice"}'
+expect_grep "embeddings_float_is_an_array" "$WORK/body" '"embedding":\[[-0-9.e]+,'
+expect_http "embeddings_base64" 200 "$BASE/v1/embeddings" -d '{"input":["ice"],"encoding_format":"base64"}'
+expect_grep "embeddings_base64_is_a_string" "$WORK/body" '"embedding":"[A-Za-z0-9+/]+=*"'
 
 # Errors: the right status, OpenAI's error object or Ollama's, and the
 # server keeps serving.

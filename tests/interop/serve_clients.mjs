@@ -38,12 +38,7 @@ await attempt("openai_completions", async () => {
   const r = await openai.completions.create({ model, prompt: "User: what is the sun ? Assistant:", temperature: 0 });
   check("openai_completions", r.choices[0].text === "the sun is a star.", JSON.stringify(r));
 });
-// Embeddings need rg_embed (the `embed` branch): a build without it says 501.
-const probe = await fetch(`${base}/v1/embeddings`, { method: "POST", body: JSON.stringify({ input: "ice" }),
-                                                    headers: { Authorization: `Bearer ${key}` } });
-const canEmbed = probe.status !== 501;
-if (!canEmbed) console.log("SKIP openai_embeddings (this build has no rg_embed: merge the embed branch)");
-if (canEmbed) await attempt("openai_embeddings_base64_default", async () => {
+await attempt("openai_embeddings_base64_default", async () => {
   // The client asks for base64 unless told otherwise and decodes float32.
   const r = await openai.embeddings.create({ model, input: ["ice", "the sun"] });
   const v = r.data[0].embedding;
@@ -85,8 +80,7 @@ await attempt("ollama_generate", async () => {
   const r = await ollama.generate({ model, prompt: "User: what is the sun ? Assistant:", options: { temperature: 0 } });
   check("ollama_generate", r.response === "the sun is a star." && r.eval_count > 0, JSON.stringify(r));
 });
-if (!canEmbed) console.log("SKIP ollama_embed (this build has no rg_embed: merge the embed branch)");
-if (canEmbed) await attempt("ollama_embed", async () => {
+await attempt("ollama_embed", async () => {
   const r = await ollama.embed({ model, input: ["ice", "sun"] });
   check("ollama_embed", r.embeddings.length === 2 && r.embeddings[0].length > 0, JSON.stringify(r).slice(0, 200));
 });

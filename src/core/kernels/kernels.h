@@ -51,6 +51,14 @@ typedef struct {
                            const float *bias, int rows, int in_dim, int out_dim,
                            int o_begin, int o_end);
 
+    /* The same product, each row on its own: out[r,o] is computed by the
+     * same operations whatever the other rows are (a stream decoded beside
+     * others gets the numbers it gets alone), and W is read once for all
+     * rows (for a handful of rows: no packing). */
+    void (*matvec_forward)(float *out, const float *inp, const float *weight,
+                           const float *bias, int rows, int in_dim, int out_dim,
+                           int o_begin, int o_end);
+
     /* dinp[r,i] += sum_o dout[r,o] * weight[o,i]      i.e. dinp += dout · W */
     void (*matmul_backward_input)(float *dinp, const float *dout, const float *weight,
                                   int rows, int in_dim, int out_dim);
@@ -154,6 +162,8 @@ long kernel_busy_fallbacks(void);
  * by fixed-size chunks) and run the active table on each. Small problems
  * stay on one thread. tensor.h's entry points call these. */
 void parallel_matmul_forward(float *out, const float *inp, const float *weight,
+                             const float *bias, int rows, int in_dim, int out_dim);
+void parallel_matvec_forward(float *out, const float *inp, const float *weight,
                              const float *bias, int rows, int in_dim, int out_dim);
 void parallel_matmul_backward_input(float *dinp, const float *dout, const float *weight,
                                     int rows, int in_dim, int out_dim);

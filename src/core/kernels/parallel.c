@@ -18,6 +18,7 @@
  * results do not depend on the thread count, this changes only the speed.
  *
  * The slices:
+ *   matvec_forward   out [rows, out_dim]: by output columns.
  *   forward          out [rows, out_dim]: by output columns when the rows
  *                    are few (generation: each core then keeps its half of
  *                    the weights in its own L2 cache from token to token) or
@@ -148,6 +149,28 @@ void parallel_matmul_forward(float *out, const float *inp, const float *weight,
         else if (begin < end)
             k->matmul_forward(out + (size_t)begin * out_dim, inp + (size_t)begin * in_dim,
                               weight, bias, end - begin, in_dim, out_dim, 0, out_dim);
+    }
+    check_late_start();
+}
+
+/* Always by output columns: the rows are few, and a column slice leaves
+ * every row's chain of operations as it is alone. */
+void parallel_matvec_forward(float *out, const float *inp, const float *weight,
+                             const float *bias, int rows, int in_dim, int out_dim)
+{
+    const Kernels *k = kernels();
+    int n = threads_for((double)rows * in_dim * out_dim);
+    if (n == 1) {
+        k->matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim, 0, out_dim);
+        return;
+    }
+    double start = region_clock();
+    #pragma omp parallel num_threads(n)
+    {
+        note_start(start);
+        int begin, end;
+        my_slice(out_dim, rows < ROW_ALIGN ? 16 : COLUMN_ALIGN, &begin, &end);
+        if (begin < end) k->matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
     }
     check_late_start();
 }

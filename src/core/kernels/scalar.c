@@ -266,6 +266,7 @@ static double fma_loop(long rounds, float *sink)
 const Kernels kernels_scalar = {
     .name = "scalar",
     .matmul_forward = matmul_forward,
+    .matvec_forward = matmul_forward,     /* its rows are already independent */
     .matmul_backward_input = matmul_backward_input,
     .matmul_backward_weight = matmul_backward_weight,
     .softmax = softmax,

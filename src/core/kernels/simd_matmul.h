@@ -207,45 +207,58 @@ static void gemm(int M, int N, int K, const float *a, long a_row, long a_col,
 
 /* ---- the three products ------------------------------------------------ */
 
-/* A few rows (generation feeds one): no packing, one dot product per output
- * along the contiguous rows of W, four outputs at a time for independent
- * chains. */
-static void matvec_forward(float *out, const float *x, const float *weight, const float *bias,
-                           int in_dim, int o_begin, int o_end)
+/* Rows on their own (kernels.h: matvec_forward; generation feeds one row,
+ * a server decoding several streams one per stream): no packing, one dot
+ * product per output along the contiguous rows of W, four outputs at a
+ * time for independent chains. The four rows of W stay in L1 while every
+ * input row meets them, so W is read from memory once per call whatever
+ * the number of rows, and each output is the same chain of FMAs as for its
+ * row alone. (Packing W, as the blocked product does, costs about as much
+ * as reading it: for a handful of rows it would more than double the
+ * work.) */
+static void matvec_forward(float *out, const float *inp, const float *weight, const float *bias,
+                           int rows, int in_dim, int out_dim, int o_begin, int o_end)
 {
     int o = o_begin;
     for (; o + 4 <= o_end; o += 4) {
         const float *w0 = weight + (size_t)o * in_dim, *w1 = w0 + in_dim;
         const float *w2 = w1 + in_dim, *w3 = w2 + in_dim;
-        vfloat s0 = v_zero(), s1 = v_zero(), s2 = v_zero(), s3 = v_zero();
-        int i = 0;
-        for (; i + VLEN <= in_dim; i += VLEN) {
-            vfloat xv = v_load(x + i);
-            s0 = v_fma(xv, v_load(w0 + i), s0);
-            s1 = v_fma(xv, v_load(w1 + i), s1);
-            s2 = v_fma(xv, v_load(w2 + i), s2);
-            s3 = v_fma(xv, v_load(w3 + i), s3);
+        for (int r = 0; r < rows; r++) {
+            const float *x = inp + (size_t)r * in_dim;
+            float *y = out + (size_t)r * out_dim;
+            vfloat s0 = v_zero(), s1 = v_zero(), s2 = v_zero(), s3 = v_zero();
+            int i = 0;
+            for (; i + VLEN <= in_dim; i += VLEN) {
+                vfloat xv = v_load(x + i);
+                s0 = v_fma(xv, v_load(w0 + i), s0);
+                s1 = v_fma(xv, v_load(w1 + i), s1);
+                s2 = v_fma(xv, v_load(w2 + i), s2);
+                s3 = v_fma(xv, v_load(w3 + i), s3);
+            }
+            if (i < in_dim) {
+                int n = in_dim - i;
+                vfloat xv = v_load_part(x + i, n);
+                s0 = v_fma(xv, v_load_part(w0 + i, n), s0);
+                s1 = v_fma(xv, v_load_part(w1 + i, n), s1);
+                s2 = v_fma(xv, v_load_part(w2 + i, n), s2);
+                s3 = v_fma(xv, v_load_part(w3 + i, n), s3);
+            }
+            y[o] = v_reduce_add(s0) + (bias ? bias[o] : 0.0f);
+            y[o + 1] = v_reduce_add(s1) + (bias ? bias[o + 1] : 0.0f);
+            y[o + 2] = v_reduce_add(s2) + (bias ? bias[o + 2] : 0.0f);
+            y[o + 3] = v_reduce_add(s3) + (bias ? bias[o + 3] : 0.0f);
         }
-        if (i < in_dim) {
-            int n = in_dim - i;
-            vfloat xv = v_load_part(x + i, n);
-            s0 = v_fma(xv, v_load_part(w0 + i, n), s0);
-            s1 = v_fma(xv, v_load_part(w1 + i, n), s1);
-            s2 = v_fma(xv, v_load_part(w2 + i, n), s2);
-            s3 = v_fma(xv, v_load_part(w3 + i, n), s3);
-        }
-        out[o] = v_reduce_add(s0) + (bias ? bias[o] : 0.0f);
-        out[o + 1] = v_reduce_add(s1) + (bias ? bias[o + 1] : 0.0f);
-        out[o + 2] = v_reduce_add(s2) + (bias ? bias[o + 2] : 0.0f);
-        out[o + 3] = v_reduce_add(s3) + (bias ? bias[o + 3] : 0.0f);
     }
     for (; o < o_end; o++) {
         const float *w = weight + (size_t)o * in_dim;
-        vfloat s = v_zero();
-        int i = 0;
-        for (; i + VLEN <= in_dim; i += VLEN) s = v_fma(v_load(x + i), v_load(w + i), s);
-        if (i < in_dim) s = v_fma(v_load_part(x + i, in_dim - i), v_load_part(w + i, in_dim - i), s);
-        out[o] = v_reduce_add(s) + (bias ? bias[o] : 0.0f);
+        for (int r = 0; r < rows; r++) {
+            const float *x = inp + (size_t)r * in_dim;
+            vfloat s = v_zero();
+            int i = 0;
+            for (; i + VLEN <= in_dim; i += VLEN) s = v_fma(v_load(x + i), v_load(w + i), s);
+            if (i < in_dim) s = v_fma(v_load_part(x + i, in_dim - i), v_load_part(w + i, in_dim - i), s);
+            out[(size_t)r * out_dim + o] = v_reduce_add(s) + (bias ? bias[o] : 0.0f);
+        }
     }
 }
 
@@ -266,9 +279,7 @@ static void simd_matmul_forward(float *out, const float *inp, const float *weigh
 {
     float *buf = rows < FEW_ROWS ? NULL : pack_buffer();
     if (rows < FEW_ROWS) {
-        for (int r = 0; r < rows; r++)
-            matvec_forward(out + (size_t)r * out_dim, inp + (size_t)r * in_dim, weight, bias,
-                           in_dim, o_begin, o_end);
+        matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim, o_begin, o_end);
     } else if (!buf) {
         kernels_scalar.matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim, o_begin, o_end);
     } else {

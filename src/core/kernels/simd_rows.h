@@ -437,6 +437,7 @@ static void simd_release_scratch(void)
     const Kernels symbol = {                                  \
         .name = isa_name,                                     \
         .matmul_forward = simd_matmul_forward,                \
+        .matvec_forward = matvec_forward,                     \
         .matmul_backward_input = simd_matmul_backward_input,  \
         .matmul_backward_weight = simd_matmul_backward_weight,\
         .softmax = simd_softmax,                              \
