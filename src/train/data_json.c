@@ -306,7 +306,6 @@ int data_load_json(Dataset *ds, const char *name, const char *bytes, size_t len)
     return 0;
 }
 
-
 /* A .jsonl line: the same checks and entry shapes as an array entry above,
  * one value per line, with nothing after it. */
 int data_json_line(Dataset *ds, const Place *at, const char *line, size_t len)
