@@ -133,6 +133,8 @@ static void jsonl_errors_name_their_line(void)
     CHECK(rejects("e.jsonl", "{\"prompt\": \"p\"}\n", "e.jsonl:1: ", "\"prompt\" but no \"response\""));
     CHECK(rejects("e.jsonl", "{\"text\": \"a\"}\n{\"messages\": [{\"role\": \"assistant\", \"content\": \"x\"}]}",
                   "e.jsonl:2: ", "role \"assistant\", expected \"user\""));
+    CHECK(rejects("e.jsonl", "{\"messages\": [{\"role\": \"a\\nb\\r\", \"content\": \"x\"}]}", "e.jsonl:1: ",
+                  "role \"a?b?\", expected \"user\""));              /* found by fuzz_data_jsonl */
     CHECK(rejects("e.jsonl", "{\"text\": \"a\", \"text\": \"b\"}", "e.jsonl:1: ", "appears twice"));
     CHECK(rejects("e.jsonl", "{\"text\": \"  \"}", "e.jsonl:1: ", "text is empty"));
     CHECK(rejects("e.jsonl", "{\"text\": \"a\\u0000b\"}", "e.jsonl:1: ", "\\u0000"));

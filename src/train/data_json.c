@@ -50,6 +50,17 @@ static int json_field(const Place *at, const cJSON *object, const char *key, con
     return 0;
 }
 
+/* s as a message may quote it: its first 40 bytes at most (whole
+ * characters), with control characters as '?', since a newline in it
+ * would break the one-line message. buf holds 41 bytes. */
+static const char *quotable(const char *s, char *buf)
+{
+    size_t n = utf8_complete_prefix(s, strnlen(s, 40));
+    for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[n] = '\0';
+    return buf;
+}
+
 /* {"messages": [{"role": "user", "content": ...}, {"role": "assistant",
  * "content": ...}, ...]}: a multi-turn conversation, user and assistant in
  * turn, starting with the user and ending with the assistant. */
@@ -69,9 +80,10 @@ static int json_messages(Dataset *ds, const Place *at, const cJSON *messages)
         if (!role || !content)
             return data_fail_at(at, "message %d needs \"role\" and \"content\"", k + 1);
         const char *want = k % 2 ? "assistant" : "user";
+        char shown[41];
         if (strcmp(role, want) != 0)
-            return data_fail_at(at, "message %d: role \"%.40s\", expected \"%s\" (user and assistant "
-                                "take turns, the user first)", k + 1, role, want);
+            return data_fail_at(at, "message %d: role \"%s\", expected \"%s\" (user and assistant "
+                                "take turns, the user first)", k + 1, quotable(role, shown), want);
         if (k / 2 >= MAX_TURNS) return data_fail_at(at, "more than %d exchanges", MAX_TURNS);
         if (k % 2) assistant[n++] = content;
         else user[n] = content;
@@ -305,7 +317,6 @@ int data_load_json(Dataset *ds, const char *name, const char *bytes, size_t len)
     }
     return 0;
 }
-
 
 /* A .jsonl line: the same checks and entry shapes as an array entry above,
  * one value per line, with nothing after it. */

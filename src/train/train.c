@@ -80,7 +80,12 @@ int tokenized_set_build_model(TokenizedSet *set, const Model *m, const Dataset *
     }
     size_t at = 0, k = 0;
     for (size_t i = 0; i < ds->count; i++) {          /* second pass: the ids */
-        int n = encode_whole(m, ds->texts[i], &ids, &cap);
+        int n = encode_whole(m, ds->texts[i], &ids, &cap);   /* as in the first pass */
+        if (n < 0) {
+            free(ids);
+            tokenized_set_free(set);
+            return -1;
+        }
         size_t windows = n_examples_of(m, ids, n, seq_len);
         int kept = windows > 1 || n < max_tokens ? n : max_tokens;
         for (int t = 0; t < kept; t++) set->n_unknown += ids[t] == unk;
