@@ -4,8 +4,9 @@
 # and its overhead against `rustgpt generate` producing the same tokens.
 #
 # BENCH_DIM/BENCH_LAYERS set the model's size, BENCH_TOKENS the tokens per
-# streamed request, BENCH_CYCLES how many times the 1/4/16 levels run (the
-# best cycle of each is reported, as the machine may be shared).
+# streamed request, BENCH_ROUNDS the requests per level (16 x that many),
+# BENCH_CYCLES how many times the 1/4/16 levels run (the best cycle of each
+# is reported, as the machine may be shared).
 # Overhead: a greedy request through the server and `rustgpt generate` with
 # the same prompt and max tokens give the same BENCH_LONG tokens; each is
 # timed for BENCH_LONG tokens and for 1 token, best of 5, and the
@@ -16,7 +17,7 @@ RUSTGPT=${1:-./rustgpt}
 DIM=${BENCH_DIM:-256}
 LAYERS=${BENCH_LAYERS:-4}
 TOKENS=${BENCH_TOKENS:-128}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-2}
 CYCLES=${BENCH_CYCLES:-3}
 LONG=${BENCH_LONG:-480}
 WORK=$(mktemp -d)
