@@ -72,15 +72,6 @@ static int thread_count(void)
 #endif
 }
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /* ---- contexts ------------------------------------------------------------ */
 
 void decoder_context_free(void *ctx_state)
@@ -306,7 +297,7 @@ static void attention(decoder_ctx *c, int32_t layer, int32_t n)
     #pragma omp parallel for num_threads(nt) schedule(dynamic, 4) if (jobs >= 4)
     for (int32_t job = 0; job < jobs; job++) {
         int32_t i = job / m->n_head, hh = job % m->n_head, g = hh / group;
-        float *scores = c->scores + (size_t)thread_id() * c->n_ctx;
+        float *scores = c->scores + (size_t)kernel_thread_id() * c->n_ctx;
         const float *keys = cache_row(c, c->k_cache, layer, c->seq[i], 0) + (size_t)g * hd;
         const float *values = cache_row(c, c->v_cache, layer, c->seq[i], 0) + (size_t)g * hd;
         attend(c->att + (size_t)i * qd + (size_t)hh * hd, scores, c->q + (size_t)i * qd + (size_t)hh * hd,

@@ -78,15 +78,6 @@ void row_batch_free(RowBatch *rb)
     memset(rb, 0, sizeof *rb);
 }
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /* Self-attention of the n staged rows at layer l, qkv [n, 3d] computed:
  * first every row's key and value go into its cache at its position, then
  * each row attends to its cache up to its own position. */
@@ -101,11 +92,12 @@ static void attend_rows(RowBatch *rb, int l, int n)
         memcpy(g->key_cache + layer + (size_t)rb->pos[r] * d, qkv + d, (size_t)d * sizeof(float));
         memcpy(g->value_cache + layer + (size_t)rb->pos[r] * d, qkv + 2 * d, (size_t)d * sizeof(float));
     }
-    int threads = kernel_threads() < rb->n_score_rows ? kernel_threads() : rb->n_score_rows;
+    int threads = kernel_threads();
+    if (threads > rb->n_score_rows) threads = rb->n_score_rows;
     #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (n >= 4 && threads > 1)
     for (int r = 0; r < n; r++) {
         const Generator *g = rb->gen[r];
-        float *scores = rb->scores + (size_t)thread_id() * T;
+        float *scores = rb->scores + (size_t)kernel_thread_id() * T;
         attention_decode_row(rb->att + (size_t)r * d, scores, rb->qkv + (size_t)r * 3 * d,
                              g->key_cache + layer, g->value_cache + layer, rb->pos[r] + 1, d, d,
                              c->n_heads);

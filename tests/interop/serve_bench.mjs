@@ -46,13 +46,15 @@ async function oneStream() {
   return { ms: performance.now() - t0, ttft, tokens: m ? Number(m[1]) : 0 };
 }
 
-// One level: `streams` clients each run ROUNDS requests back to back.
+// One level: the same 16 * ROUNDS requests at every level, shared by
+// `streams` clients that each run their part back to back (the levels then
+// do the same work, and even one stream runs long enough to be timed).
 async function level(streams) {
   await Promise.all(Array.from({ length: streams }, oneStream));     // warm-up, not counted
   const cpu0 = serverCpu(), t0 = performance.now();
   const results = [];
   await Promise.all(Array.from({ length: streams }, async () => {
-    for (let i = 0; i < ROUNDS; i++) results.push(await oneStream());
+    for (let i = 0; i < (16 / streams) * ROUNDS; i++) results.push(await oneStream());
   }));
   const seconds = (performance.now() - t0) / 1000, cpu = serverCpu() - cpu0;
   const tokens = results.reduce((s, r) => s + r.tokens, 0);

@@ -150,6 +150,9 @@ extern const Kernels kernels_neon;
  * thread found the machine too busy to start on time (kernels/parallel.c).
  * Every parallel loop of the hot path asks this (num_threads). */
 int kernel_threads(void);
+/* This thread's number in its parallel loop (0 outside one, or in a serial
+ * build): the row of a per-thread scratch it may use. */
+int kernel_thread_id(void);
 
 /* Before the program ends: every thread of the pool frees its scratch, so
  * that a memory checker sees nothing left behind. */

@@ -63,6 +63,15 @@ int kernel_threads(void)
 
 long kernel_busy_fallbacks(void) { return busy_fallbacks; }
 
+int kernel_thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 #ifdef _OPENMP
 static double region_clock(void) { return omp_get_wtime(); }
 
@@ -126,17 +135,21 @@ static void my_slice(int n, int align, int *begin, int *end)
 
 /* ---- the products ------------------------------------------------------ */
 
-void parallel_matmul_forward(float *out, const float *inp, const float *weight,
-                             const float *bias, int rows, int in_dim, int out_dim)
+typedef void (*ForwardKernel)(float *out, const float *inp, const float *weight, const float *bias,
+                              int rows, int in_dim, int out_dim, int o_begin, int o_end);
+
+/* The forward product f over threads, by columns or (when rows_may_split)
+ * by rows. */
+static void forward_in_slices(ForwardKernel f, int rows_may_split, float *out, const float *inp,
+                              const float *weight, const float *bias, int rows, int in_dim, int out_dim)
 {
-    const Kernels *k = kernels();
     int n = threads_for((double)rows * in_dim * out_dim);
     if (n == 1) {
-        k->matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim, 0, out_dim);
+        f(out, inp, weight, bias, rows, in_dim, out_dim, 0, out_dim);
         return;
     }
     /* Columns when there are few rows or columns to spare, rows otherwise. */
-    int by_columns = rows < 4 * ROW_ALIGN || out_dim >= 8 * COLUMN_ALIGN * n;
+    int by_columns = !rows_may_split || rows < 4 * ROW_ALIGN || out_dim >= 8 * COLUMN_ALIGN * n;
     int align = by_columns ? (rows < ROW_ALIGN ? 16 : COLUMN_ALIGN) : ROW_ALIGN;
     double start = region_clock();
     #pragma omp parallel num_threads(n)
@@ -145,12 +158,18 @@ void parallel_matmul_forward(float *out, const float *inp, const float *weight,
         int begin, end;
         my_slice(by_columns ? out_dim : rows, align, &begin, &end);
         if (begin < end && by_columns)
-            k->matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
+            f(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
         else if (begin < end)
-            k->matmul_forward(out + (size_t)begin * out_dim, inp + (size_t)begin * in_dim,
-                              weight, bias, end - begin, in_dim, out_dim, 0, out_dim);
+            f(out + (size_t)begin * out_dim, inp + (size_t)begin * in_dim,
+              weight, bias, end - begin, in_dim, out_dim, 0, out_dim);
     }
     check_late_start();
+}
+
+void parallel_matmul_forward(float *out, const float *inp, const float *weight,
+                             const float *bias, int rows, int in_dim, int out_dim)
+{
+    forward_in_slices(kernels()->matmul_forward, 1, out, inp, weight, bias, rows, in_dim, out_dim);
 }
 
 /* Always by output columns: the rows are few, and a column slice leaves
@@ -158,21 +177,7 @@ void parallel_matmul_forward(float *out, const float *inp, const float *weight,
 void parallel_matvec_forward(float *out, const float *inp, const float *weight,
                              const float *bias, int rows, int in_dim, int out_dim)
 {
-    const Kernels *k = kernels();
-    int n = threads_for((double)rows * in_dim * out_dim);
-    if (n == 1) {
-        k->matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim, 0, out_dim);
-        return;
-    }
-    double start = region_clock();
-    #pragma omp parallel num_threads(n)
-    {
-        note_start(start);
-        int begin, end;
-        my_slice(out_dim, rows < ROW_ALIGN ? 16 : COLUMN_ALIGN, &begin, &end);
-        if (begin < end) k->matvec_forward(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
-    }
-    check_late_start();
+    forward_in_slices(kernels()->matvec_forward, 0, out, inp, weight, bias, rows, in_dim, out_dim);
 }
 
 void parallel_matmul_backward_input(float *dinp, const float *dout, const float *weight,
