@@ -74,7 +74,8 @@ LIB_SRC  := $(filter-out src/cli/%, $(ALL_SRC))
 CLI_SRC  := $(filter-out src/cli/main.c, $(filter src/cli/%, $(ALL_SRC)))
 ifneq ($(ARCH),x86_64)
   LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c \
-                          src/core/kernels/quant_avx2.c src/core/kernels/quant_avx512.c, $(LIB_SRC))
+                          src/core/kernels/quant_avx2.c src/core/kernels/quant_avx512.c \
+                          src/core/kernels/quant_vnni.c, $(LIB_SRC))
 endif
 ifneq ($(ARCH),aarch64)
   LIB_SRC := $(filter-out src/core/kernels/neon.c src/core/kernels/quant_neon.c, $(LIB_SRC))
@@ -90,6 +91,7 @@ $(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -
 $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
+$(BUILD)/core/kernels/quant_vnni.o $(FUZZ_DIR)/core/kernels/quant_vnni.o: ISA = -mavx512f -mavx512vl -mavx512bw -mavx512vnni -mavx2 -mfma -mf16c
 
 .PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize
 all: rustgpt $(BUILD)/librustgpt.so

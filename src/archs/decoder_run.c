@@ -204,7 +204,8 @@ static void linear_gemm(const decoder_linear *w, const float *X, int32_t n, floa
 /* Y[n, rows] = X[n, cols] · Wᵀ + bias */
 static void linear(const decoder_linear *w, const float *X, int32_t n, float *Y, const linear_scratch *s)
 {
-    if (n >= GEMM_MIN_ROWS) {
+    /* (with integer tiles, quant_matmul's own prompt path is faster still) */
+    if (n >= GEMM_MIN_ROWS && !quant_has_integer_tiles(w->type, w->cols)) {
         linear_gemm(w, X, n, Y, s);
         return;
     }

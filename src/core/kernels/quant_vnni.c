@@ -1,0 +1,218 @@
+/*
+ * kernels/quant_vnni.c — the integer tiles of quant_blocks.h for x86-64
+ * CPUs with AVX-512 VNNI and BW (built with those flags for this file only,
+ * Makefile; used with the AVX-512 kernels when the CPU reports both,
+ * core/quant_tiles.c). They compute the sums of the scalar dot products of
+ * core/quant_scalar.c (dot_q8_0, dot_q4_0, dot_q4_K), which carry the
+ * arithmetic, and are tested against them (tests/test_quant.c).
+ *
+ * The instruction: vpdpbusd acc, u, s  adds to each int32 lane of acc the
+ * four products of that lane's unsigned bytes of u with the signed bytes
+ * of s. The weights supply the unsigned side (a Q4 level is 0..15; a Q8_0
+ * value is moved to 0..255), the activations the signed side; the offset
+ * that moved the weights comes back as a bias times sum(a).
+ */
+#include "core/quant_blocks.h"
+#include "core/quant.h"
+
+#include <immintrin.h>
+
+/* Two f16 block scales as [d0 ×8, d1 ×8]: the lanes their blocks fill. */
+static inline __m512 two_scales(uint16_t d0, uint16_t d1)
+{
+    __m128 s = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(d0 | (uint32_t)d1 << 16)));
+    return _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                                 _mm512_castps128_ps512(s));
+}
+
+/* ---- decoding: weight rows read in place ------------------------------------ */
+
+/* One pair of blocks: y += d_w · d_a · (sum u·a + bias), lane-wise, where
+ * the bias (−offset·sum a, in the first lane of each block) takes back the
+ * offset of u. */
+static inline __m512 pair_step(__m512 acc, __m512i u, const act_pair *a, uint16_t d0, uint16_t d1)
+{
+    __m512i isum = _mm512_dpbusd_epi32(_mm512_load_si512(a->bias), u, _mm512_load_si512(a->qs));
+    __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_load_ps(a->d));
+    return _mm512_fmadd_ps(t, two_scales(d0, d1), acc);
+}
+
+/* Q4_0: the 16 bytes of each block hold values j (low nibble) and j + 16
+ * (high nibble); two blocks give [b0 lo, b1 lo] and [b0 hi, b1 hi] and one
+ * permutation of 128-bit quarters puts the 64 levels in value order. */
+static inline __m512i q4_0_pair(const block_q4_0 *w)
+{
+    const __m256i low4 = _mm256_set1_epi8(0xF);
+    __m256i raw = _mm256_loadu2_m128i((const __m128i *)w[1].qs, (const __m128i *)w[0].qs);
+    __m256i lo = _mm256_and_si256(raw, low4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
+    return _mm512_permutex2var_epi64(_mm512_castsi256_si512(lo), _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0),
+                                     _mm512_castsi256_si512(hi));
+}
+
+static void rows_q4_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
+{
+    int64_t pairs = cols / 64;
+    for (int64_t r = 0; r < n_rows; r++) {
+        const block_q4_0 *w = (const block_q4_0 *)((const char *)W + (size_t)r * row_bytes);
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        int64_t p = 0;
+        for (; p + 2 <= pairs; p += 2) {   /* two chains of additions in flight */
+            acc0 = pair_step(acc0, q4_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
+            acc1 = pair_step(acc1, q4_0_pair(w + 2 * p + 2), &a[p + 1], w[2 * p + 2].d, w[2 * p + 3].d);
+        }
+        if (p < pairs) acc0 = pair_step(acc0, q4_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    }
+}
+
+/* Q8_0: q + 128 is flipping the sign bit. */
+static inline __m512i q8_0_pair(const block_q8_0 *w)
+{
+    __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[0].qs)),
+                                   _mm256_loadu_si256((const __m256i *)w[1].qs), 1);
+    return _mm512_xor_si512(q, _mm512_set1_epi8((char)0x80));
+}
+
+static void rows_q8_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
+{
+    int64_t pairs = cols / 64;
+    for (int64_t r = 0; r < n_rows; r++) {
+        const block_q8_0 *w = (const block_q8_0 *)((const char *)W + (size_t)r * row_bytes);
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        int64_t p = 0;
+        for (; p + 2 <= pairs; p += 2) {
+            acc0 = pair_step(acc0, q8_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
+            acc1 = pair_step(acc1, q8_0_pair(w + 2 * p + 2), &a[p + 1], w[2 * p + 2].d, w[2 * p + 3].d);
+        }
+        if (p < pairs) acc0 = pair_step(acc0, q8_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    }
+}
+
+/* Q4_K against Q8_K: 32 bytes of qs hold sub-blocks 2k (low nibbles) and
+ * 2k+1 (high). vpmaddubsw sums level × a in pairs (at most 2·15·127, an
+ * int16), then vpdpwssd multiplies those by the sub-block's 6-bit scale
+ * and sums into int32 lanes; the mins enter through the Q8_K sums:
+ *   dot = d·d_a·sum_j s_j (q·a)_j − dmin·d_a·sum_j m_j (sum a)_j */
+static float dot_q4_K(const block_q4_K *w, const block_q8_K *a, int64_t n)
+{
+    const __m256i low4 = _mm256_set1_epi8(0xF);
+    /* int16 lanes 0-15 take scale 2k, lanes 16-31 scale 2k+1 */
+    const __m512i pick[4] = {
+        _mm512_set_epi32(0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001,
+                         0x00010001, 0, 0, 0, 0, 0, 0, 0, 0),
+        _mm512_set_epi32(0x00030003, 0x00030003, 0x00030003, 0x00030003, 0x00030003, 0x00030003, 0x00030003,
+                         0x00030003, 0x00020002, 0x00020002, 0x00020002, 0x00020002, 0x00020002, 0x00020002,
+                         0x00020002, 0x00020002),
+        _mm512_set_epi32(0x00050005, 0x00050005, 0x00050005, 0x00050005, 0x00050005, 0x00050005, 0x00050005,
+                         0x00050005, 0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004,
+                         0x00040004, 0x00040004),
+        _mm512_set_epi32(0x00070007, 0x00070007, 0x00070007, 0x00070007, 0x00070007, 0x00070007, 0x00070007,
+                         0x00070007, 0x00060006, 0x00060006, 0x00060006, 0x00060006, 0x00060006, 0x00060006,
+                         0x00060006, 0x00060006),
+    };
+    __m512 acc = _mm512_setzero_ps();
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t sm[16];
+        kquant_unpack_scales(w[i].scales, sm);
+        int32_t sum_mins = 0;
+        for (int j = 0; j < 8; j++) sum_mins += sm[8 + j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
+        __m512i scales = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadl_epi64((const __m128i *)sm)));
+        __m512i sum = _mm512_setzero_si512();
+        for (int k = 0; k < 4; k++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * k));
+            __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(raw, low4)),
+                                           _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), 1);
+            __m512i pairs = _mm512_maddubs_epi16(u, _mm512_loadu_si512(a[i].qs + 64 * k));
+            sum = _mm512_dpwssd_epi32(sum, pairs, _mm512_permutexvar_epi16(pick[k], scales));
+        }
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(_cvtsh_ss(w[i].d) * a[i].d), acc);
+        mins += _cvtsh_ss(w[i].dmin) * a[i].d * (float)sum_mins;
+    }
+    return _mm512_reduce_add_ps(acc) - mins;
+}
+
+static void rows_q4_K(const void *W, size_t row_bytes, const block_q8_K *a, int64_t cols, int64_t n_rows, float *y)
+{
+    for (int64_t r = 0; r < n_rows; r++)
+        y[r] = dot_q4_K((const block_q4_K *)((const char *)W + (size_t)r * row_bytes), a, cols);
+}
+
+/* ---- prompts: 16 weight rows × M activation rows -------------------------- */
+
+/* One block of 16 weight rows (tile t) against one activation block a:
+ * eight vpdpbusd, each adding values 4k..4k+3 of the 16 rows times the
+ * activation's four bytes broadcast, then
+ *     y_r += s_r · d_a · isum_r + c_r · (d_a · sum a) */
+static inline __m512i block_isum(const tile_block *t, const act_tile *a)
+{
+    __m512i isum = _mm512_setzero_si512();
+    #pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) {
+        int32_t four;
+        __builtin_memcpy(&four, a->qs + 4 * k, 4);
+        isum = _mm512_dpbusd_epi32(isum, _mm512_load_si512(t->u[k]), _mm512_set1_epi32(four));
+    }
+    return isum;
+}
+
+static inline __m512 block_scale(__m512 acc, __m512i isum, const tile_block *t, const act_tile *a)
+{
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(_mm512_load_ps(t->s), _mm512_set1_ps(a->d)), acc);
+    return _mm512_fmadd_ps(_mm512_load_ps(t->c), _mm512_set1_ps(a->dsum), acc);
+}
+
+/* Four activation rows at once (a0 + m·stride), so that each weight vector
+ * loaded serves four products; written out, as the compiler keeps named
+ * vectors in registers where it would spill an array of them. */
+static void gemm_4(const tile_block *t, int64_t n_blocks, const act_tile *a0, int64_t stride, float *Y,
+                   int64_t ldy, __mmask16 mask)
+{
+    const act_tile *a1 = a0 + stride, *a2 = a1 + stride, *a3 = a2 + stride;
+    __m512 y0 = _mm512_setzero_ps(), y1 = y0, y2 = y0, y3 = y0;
+    for (int64_t b = 0; b < n_blocks; b++) {
+        __m512i i0 = _mm512_setzero_si512(), i1 = i0, i2 = i0, i3 = i0;
+        #pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m512i u = _mm512_load_si512(t[b].u[k]);
+            int32_t f0, f1, f2, f3;
+            __builtin_memcpy(&f0, a0[b].qs + 4 * k, 4);
+            __builtin_memcpy(&f1, a1[b].qs + 4 * k, 4);
+            __builtin_memcpy(&f2, a2[b].qs + 4 * k, 4);
+            __builtin_memcpy(&f3, a3[b].qs + 4 * k, 4);
+            i0 = _mm512_dpbusd_epi32(i0, u, _mm512_set1_epi32(f0));
+            i1 = _mm512_dpbusd_epi32(i1, u, _mm512_set1_epi32(f1));
+            i2 = _mm512_dpbusd_epi32(i2, u, _mm512_set1_epi32(f2));
+            i3 = _mm512_dpbusd_epi32(i3, u, _mm512_set1_epi32(f3));
+        }
+        y0 = block_scale(y0, i0, &t[b], &a0[b]);
+        y1 = block_scale(y1, i1, &t[b], &a1[b]);
+        y2 = block_scale(y2, i2, &t[b], &a2[b]);
+        y3 = block_scale(y3, i3, &t[b], &a3[b]);
+    }
+    _mm512_mask_storeu_ps(Y, mask, y0);
+    _mm512_mask_storeu_ps(Y + ldy, mask, y1);
+    _mm512_mask_storeu_ps(Y + 2 * ldy, mask, y2);
+    _mm512_mask_storeu_ps(Y + 3 * ldy, mask, y3);
+}
+
+static void gemm(const tile_block *tile, int64_t n_blocks, const act_tile *acts, int64_t n, float *Y, int64_t ldy,
+                 int n_rows)
+{
+    __mmask16 mask = (__mmask16)(n_rows >= 16 ? 0xFFFF : (1u << n_rows) - 1);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) gemm_4(tile, n_blocks, acts + i * n_blocks, n_blocks, Y + i * ldy, ldy, mask);
+    for (; i < n; i++) {
+        __m512 y = _mm512_setzero_ps();
+        const act_tile *a = acts + i * n_blocks;
+        for (int64_t b = 0; b < n_blocks; b++) y = block_scale(y, block_isum(&tile[b], &a[b]), &tile[b], &a[b]);
+        _mm512_mask_storeu_ps(Y + i * ldy, mask, y);
+    }
+}
+
+const QuantTiles quant_tiles_vnni = {
+    .name = "avx512-vnni",
+    .rows_q8_0 = rows_q8_0, .rows_q4_0 = rows_q4_0, .rows_q4_K = rows_q4_K,
+    .gemm = gemm,
+};
