@@ -112,7 +112,11 @@ static void activation_layouts_hold_the_quantized_row(void)
         const act_pair *p = &pairs[b / 2];
         int h = b % 2;
         ok &= memcmp(p->qs + 32 * h, q[b].qs, 32) == 0 && memcmp(tiles[b].qs, q[b].qs, 32) == 0;
-        for (int l = 0; l < 8; l++) ok &= p->d[8 * h + l] == q[b].d && p->bias[8 * h + l] == (l ? 0 : -8 * sum);
+        ok &= p->d[h] == q[b].d;
+        for (int l = 0; l < 8; l++) {
+            const int8_t *four = q[b].qs + 4 * l;
+            ok &= p->bias[8 * h + l] == -8 * (four[0] + four[1] + four[2] + four[3]);
+        }
         ok &= tiles[b].d == q[b].d && tiles[b].dsum == q[b].d * (float)sum;
     }
     CHECK(ok);

@@ -195,7 +195,7 @@ int cmd_bench_api(int argc, char **argv)
     double per_token = weight_bytes_per_token(model_path, info.arch, info.n_heads, &type_name, &n_heads_kv);
     double bw = copy_bandwidth(threads);
     double kv_bytes = 2.0 * info.n_layers * (double)(n_prompt + n_gen + 1) *
-                      ((double)info.d_model * n_heads_kv / info.n_heads) * sizeof(float);
+                      ((double)info.d_model * n_heads_kv / info.n_heads) * sizeof(uint16_t);   /* F16 */
 
     char params[32];
     printf("%s: %s %s, %s parameters, %.1f MB, %d thread%s, kernels %s\n", model_path, info.arch, type_name,

@@ -112,6 +112,14 @@ typedef struct {
     float (*dot_q6_K)(const block_q6_K *w, const block_q8_K *a, int64_t n);
     /* out[n] = an F16 row as floats (exact): the hardware conversion */
     void (*f16_row)(const uint16_t *in, float *out, int64_t n);
+    /* Attention over an F16 cache (archs/decoder_run.c), keys and values
+     * rows of hd halves, n of them:
+     *   scores[s] = scale · sum_i q[i] k_s[i]
+     *   out[i] = sum_s p[s] v_s[i], p first rounded to half precision in
+     *            place (llama.cpp multiplies the values by f16 weights) */
+    void (*attn_scores_f16)(float *scores, const float *q, const uint16_t *keys, int64_t n, int64_t hd,
+                            float scale);
+    void (*attn_values_f16)(float *out, float *p, const uint16_t *values, int64_t n, int64_t hd);
 } QuantKernels;
 
 extern const QuantKernels quant_kernels_scalar;
@@ -133,10 +141,13 @@ const QuantKernels *quant_kernels(void);
  *
  * Decoding (one activation row, the weights read in place): the activation
  * row is prepared in pairs of 32-blocks (act_pair): its 64 int8 values, the
- * scale of each block spread over the 8 lanes its products land in, and an
- * integer bias that starts lane 0 of each block's sum. A Q4_0 level q is
- * unsigned (0..15) and stands for q − 8, so the bias is −8·sum(a); a Q8_0
- * value q becomes q + 128 (unsigned) and the bias −128·sum(a).
+ * two block scales, and an integer bias per int32 lane, with which the lane
+ * starts. A Q4_0 level q is unsigned (0..15) and stands for q − 8, so the
+ * bias of a lane is −8 times the sum of its four activations; a Q8_0 value
+ * q becomes q + 128 (unsigned) and the bias −128 times that sum. Each lane
+ * then holds exactly the sum of its four signed products, as in llama.cpp,
+ * and the lanes are scaled and added in llama.cpp's order, so that the
+ * results agree with it bit for bit.
  *
  * Prompts (many activation rows): 16 weight rows at a time are unpacked
  * into tile_block's, one per 32 values, where lane r of a vector is row r:
@@ -152,7 +163,7 @@ const QuantKernels *quant_kernels(void);
  * the first sum one integer dot product, the second precomputed (act_tile).
  * The activations are quantized exactly as for the dot products (Q8_0
  * blocks, or Q8_K for the K-quants, whose scale is shared by 8 blocks). */
-typedef struct { int8_t qs[64]; float d[16]; int32_t bias[16]; } act_pair;
+typedef struct { int8_t qs[64]; int32_t bias[16]; float d[2]; } act_pair;
 typedef struct { int8_t qs[32]; float d, dsum; } act_tile;
 typedef struct { uint8_t u[8][16][4]; float s[16], c[16]; } tile_block;
 enum { TILE_ROWS_INT = 16 };

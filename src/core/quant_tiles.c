@@ -57,20 +57,20 @@ int quant_has_integer_tiles(rg_type type, int64_t cols)
 
 /* ---- activations ------------------------------------------------------------ */
 
-/* Pairs of Q8_0 blocks (quant_act_q8_0's rounding) with their scales spread
- * over the lanes and the bias −offset·sum(a) in the first lane of each. */
+/* Pairs of Q8_0 blocks (quant_act_q8_0's rounding) with their scales and
+ * the bias −offset·(sum of the four values) of each int32 lane. */
 void quant_act_pairs(const float *x, act_pair *out, int64_t n, int offset)
 {
     for (int64_t p = 0; p < n / 64; p++, x += 64) {
         act_q8_0 blocks[2];
         quant_act_q8_0(x, blocks, 64);
-        memset(out[p].bias, 0, sizeof out[p].bias);
         for (int h = 0; h < 2; h++) {
-            int32_t sum = 0;
-            for (int j = 0; j < QK8_0; j++) sum += blocks[h].qs[j];
             memcpy(out[p].qs + 32 * h, blocks[h].qs, 32);
-            for (int l = 0; l < 8; l++) out[p].d[8 * h + l] = blocks[h].d;
-            out[p].bias[8 * h] = -offset * sum;
+            out[p].d[h] = blocks[h].d;
+        }
+        for (int l = 0; l < 16; l++) {
+            const int8_t *q = out[p].qs + 4 * l;
+            out[p].bias[l] = -offset * (q[0] + q[1] + q[2] + q[3]);
         }
     }
 }

@@ -17,24 +17,30 @@
 
 #include <immintrin.h>
 
-/* Two f16 block scales as [d0 ×8, d1 ×8]: the lanes their blocks fill. */
-static inline __m512 two_scales(uint16_t d0, uint16_t d1)
+/* The sum of 8 lanes, in the order of llama.cpp's hsum_float_8 (and of
+ * quant_x86.h): halves, then pairs, then the last two. */
+static inline float sum_8_lanes(__m256 v)
 {
-    __m128 s = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(d0 | (uint32_t)d1 << 16)));
-    return _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
-                                 _mm512_castps128_ps512(s));
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
 }
 
 /* ---- decoding: weight rows read in place ------------------------------------ */
 
-/* One pair of blocks: y += d_w · d_a · (sum u·a + bias), lane-wise, where
- * the bias (−offset·sum a, in the first lane of each block) takes back the
- * offset of u. */
-static inline __m512 pair_step(__m512 acc, __m512i u, const act_pair *a, uint16_t d0, uint16_t d1)
+/* One pair of blocks of one row. Lane j of the vpdpbusd holds, with its
+ * bias, exactly sum_{i<4} q[4j+i]·a[4j+i] (q signed); each block's 8 lanes
+ * are then scaled and added to the row's 8-lane sum one block after the
+ * other, as llama.cpp's vec_dot does:
+ *     acc = fma(d_w·d_a, lanes of block 0, acc);  then block 1 */
+static inline __m256 pair_step(__m256 acc, __m512i u, const act_pair *a, uint16_t d0, uint16_t d1)
 {
-    __m512i isum = _mm512_dpbusd_epi32(_mm512_load_si512(a->bias), u, _mm512_load_si512(a->qs));
-    __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_load_ps(a->d));
-    return _mm512_fmadd_ps(t, two_scales(d0, d1), acc);
+    __m512i isum = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->bias), u, _mm512_loadu_si512(a->qs));
+    __m512 lanes = _mm512_cvtepi32_ps(isum);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(lanes), 1));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d0) * a->d[0]), _mm512_castps512_ps256(lanes), acc);
+    return _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d1) * a->d[1]), hi, acc);
 }
 
 /* Q4_0: the 16 bytes of each block hold values j (low nibble) and j + 16
@@ -49,22 +55,6 @@ static inline __m512i q4_0_pair(const block_q4_0 *w)
                                      _mm512_castsi256_si512(hi));
 }
 
-static void rows_q4_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
-{
-    int64_t pairs = cols / 64;
-    for (int64_t r = 0; r < n_rows; r++) {
-        const block_q4_0 *w = (const block_q4_0 *)((const char *)W + (size_t)r * row_bytes);
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        int64_t p = 0;
-        for (; p + 2 <= pairs; p += 2) {   /* two chains of additions in flight */
-            acc0 = pair_step(acc0, q4_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
-            acc1 = pair_step(acc1, q4_0_pair(w + 2 * p + 2), &a[p + 1], w[2 * p + 2].d, w[2 * p + 3].d);
-        }
-        if (p < pairs) acc0 = pair_step(acc0, q4_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    }
-}
-
 /* Q8_0: q + 128 is flipping the sign bit. */
 static inline __m512i q8_0_pair(const block_q8_0 *w)
 {
@@ -73,20 +63,37 @@ static inline __m512i q8_0_pair(const block_q8_0 *w)
     return _mm512_xor_si512(q, _mm512_set1_epi8((char)0x80));
 }
 
+/* Two rows at a time, so that two chains of dependent multiply-adds are in
+ * flight; `pair` unpacks the type's blocks. */
+#define ROWS_OF(block_t, pair)                                                                        \
+    int64_t pairs = cols / 64, r = 0;                                                                 \
+    for (; r + 2 <= n_rows; r += 2) {                                                                 \
+        const block_t *w0 = (const block_t *)((const char *)W + (size_t)r * row_bytes);              \
+        const block_t *w1 = (const block_t *)((const char *)W + (size_t)(r + 1) * row_bytes);        \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                               \
+        for (int64_t p = 0; p < pairs; p++) {                                                         \
+            acc0 = pair_step(acc0, pair(w0 + 2 * p), &a[p], w0[2 * p].d, w0[2 * p + 1].d);            \
+            acc1 = pair_step(acc1, pair(w1 + 2 * p), &a[p], w1[2 * p].d, w1[2 * p + 1].d);            \
+        }                                                                                             \
+        y[r] = sum_8_lanes(acc0);                                                                     \
+        y[r + 1] = sum_8_lanes(acc1);                                                                 \
+    }                                                                                                 \
+    if (r < n_rows) {                                                                                 \
+        const block_t *w0 = (const block_t *)((const char *)W + (size_t)r * row_bytes);              \
+        __m256 acc0 = _mm256_setzero_ps();                                                            \
+        for (int64_t p = 0; p < pairs; p++)                                                           \
+            acc0 = pair_step(acc0, pair(w0 + 2 * p), &a[p], w0[2 * p].d, w0[2 * p + 1].d);            \
+        y[r] = sum_8_lanes(acc0);                                                                     \
+    }
+
+static void rows_q4_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
+{
+    ROWS_OF(block_q4_0, q4_0_pair)
+}
+
 static void rows_q8_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
 {
-    int64_t pairs = cols / 64;
-    for (int64_t r = 0; r < n_rows; r++) {
-        const block_q8_0 *w = (const block_q8_0 *)((const char *)W + (size_t)r * row_bytes);
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        int64_t p = 0;
-        for (; p + 2 <= pairs; p += 2) {
-            acc0 = pair_step(acc0, q8_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
-            acc1 = pair_step(acc1, q8_0_pair(w + 2 * p + 2), &a[p + 1], w[2 * p + 2].d, w[2 * p + 3].d);
-        }
-        if (p < pairs) acc0 = pair_step(acc0, q8_0_pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d);
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    }
+    ROWS_OF(block_q8_0, q8_0_pair)
 }
 
 /* Q4_K against Q8_K: 32 bytes of qs hold sub-blocks 2k (low nibbles) and
@@ -94,49 +101,68 @@ static void rows_q8_0(const void *W, size_t row_bytes, const act_pair *a, int64_
  * int16), then vpdpwssd multiplies those by the sub-block's 6-bit scale
  * and sums into int32 lanes; the mins enter through the Q8_K sums:
  *   dot = d·d_a·sum_j s_j (q·a)_j − dmin·d_a·sum_j m_j (sum a)_j */
-static float dot_q4_K(const block_q4_K *w, const block_q8_K *a, int64_t n)
+/* vpshufb controls that spread scale 2k over int16 lanes 0-15 and scale
+ * 2k+1 over lanes 16-31, from the 8 scales (int16) repeated in each
+ * 128-bit quarter. */
+static inline __m512i scale_pick(int k)
 {
-    const __m256i low4 = _mm256_set1_epi8(0xF);
-    /* int16 lanes 0-15 take scale 2k, lanes 16-31 scale 2k+1 */
-    const __m512i pick[4] = {
-        _mm512_set_epi32(0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001,
-                         0x00010001, 0, 0, 0, 0, 0, 0, 0, 0),
-        _mm512_set_epi32(0x00030003, 0x00030003, 0x00030003, 0x00030003, 0x00030003, 0x00030003, 0x00030003,
-                         0x00030003, 0x00020002, 0x00020002, 0x00020002, 0x00020002, 0x00020002, 0x00020002,
-                         0x00020002, 0x00020002),
-        _mm512_set_epi32(0x00050005, 0x00050005, 0x00050005, 0x00050005, 0x00050005, 0x00050005, 0x00050005,
-                         0x00050005, 0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004,
-                         0x00040004, 0x00040004),
-        _mm512_set_epi32(0x00070007, 0x00070007, 0x00070007, 0x00070007, 0x00070007, 0x00070007, 0x00070007,
-                         0x00070007, 0x00060006, 0x00060006, 0x00060006, 0x00060006, 0x00060006, 0x00060006,
-                         0x00060006, 0x00060006),
-    };
-    __m512 acc = _mm512_setzero_ps();
-    float mins = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sm[16];
-        kquant_unpack_scales(w[i].scales, sm);
-        int32_t sum_mins = 0;
-        for (int j = 0; j < 8; j++) sum_mins += sm[8 + j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
-        __m512i scales = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadl_epi64((const __m128i *)sm)));
-        __m512i sum = _mm512_setzero_si512();
-        for (int k = 0; k < 4; k++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * k));
-            __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(raw, low4)),
-                                           _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), 1);
-            __m512i pairs = _mm512_maddubs_epi16(u, _mm512_loadu_si512(a[i].qs + 64 * k));
-            sum = _mm512_dpwssd_epi32(sum, pairs, _mm512_permutexvar_epi16(pick[k], scales));
-        }
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(_cvtsh_ss(w[i].d) * a[i].d), acc);
-        mins += _cvtsh_ss(w[i].dmin) * a[i].d * (float)sum_mins;
-    }
-    return _mm512_reduce_add_ps(acc) - mins;
+    __m128i lo = _mm_set1_epi16((short)((4 * k) | (4 * k + 1) << 8));
+    __m128i hi = _mm_set1_epi16((short)((4 * k + 2) | (4 * k + 3) << 8));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(lo, lo)), _mm256_set_m128i(hi, hi), 1);
 }
 
+/* The scaled integer sums of one super-block in 16 int32 lanes, and the
+ * min term sum_j m_j·(sum a)_j in *mins. Two accumulators, so that the
+ * four vpdpwssd form two short chains. */
+static inline __m512i q4_K_sums(const block_q4_K *w, const block_q8_K *a, const __m512i pick[4], int32_t *mins)
+{
+    const __m256i low4 = _mm256_set1_epi8(0xF);
+    uint8_t sm[16];
+    kquant_unpack_scales(w->scales, sm);
+    int32_t sum_mins = 0;
+    for (int j = 0; j < 8; j++) sum_mins += sm[8 + j] * (a->bsums[2 * j] + a->bsums[2 * j + 1]);
+    *mins = sum_mins;
+    __m512i scales = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sm)));
+    __m512i sum[2] = { _mm512_setzero_si512(), _mm512_setzero_si512() };
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        __m256i raw = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * k));
+        __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(raw, low4)),
+                                       _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), 1);
+        __m512i pairs = _mm512_maddubs_epi16(u, _mm512_loadu_si512(a->qs + 64 * k));
+        sum[k % 2] = _mm512_dpwssd_epi32(sum[k % 2], pairs, _mm512_shuffle_epi8(scales, pick[k]));
+    }
+    return _mm512_add_epi32(sum[0], sum[1]);
+}
+
+/* Q4_K against Q8_K: 32 bytes of qs hold sub-blocks 2k (low nibbles) and
+ * 2k+1 (high). vpmaddubsw sums level × a in pairs (at most 2·15·127, an
+ * int16), then vpdpwssd multiplies those by the sub-block's 6-bit scale
+ * and sums into int32 lanes; the mins enter through the Q8_K sums:
+ *   dot = d·d_a·sum_j s_j (q·a)_j − dmin·d_a·sum_j m_j (sum a)_j
+ * Two rows at a time share the activation loads. */
 static void rows_q4_K(const void *W, size_t row_bytes, const block_q8_K *a, int64_t cols, int64_t n_rows, float *y)
 {
-    for (int64_t r = 0; r < n_rows; r++)
-        y[r] = dot_q4_K((const block_q4_K *)((const char *)W + (size_t)r * row_bytes), a, cols);
+    const __m512i pick[4] = { scale_pick(0), scale_pick(1), scale_pick(2), scale_pick(3) };
+    int64_t blocks = cols / QK_K;
+    for (int64_t r = 0; r < n_rows; r += 2) {
+        int two = r + 1 < n_rows;
+        const block_q4_K *w0 = (const block_q4_K *)((const char *)W + (size_t)r * row_bytes);
+        const block_q4_K *w1 = two ? (const block_q4_K *)((const char *)w0 + row_bytes) : w0;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        float mins0 = 0.0f, mins1 = 0.0f;
+        for (int64_t i = 0; i < blocks; i++) {
+            int32_t m0, m1;
+            __m512i s0 = q4_K_sums(&w0[i], &a[i], pick, &m0);
+            __m512i s1 = q4_K_sums(&w1[i], &a[i], pick, &m1);
+            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_set1_ps(_cvtsh_ss(w0[i].d) * a[i].d), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_set1_ps(_cvtsh_ss(w1[i].d) * a[i].d), acc1);
+            mins0 += _cvtsh_ss(w0[i].dmin) * a[i].d * (float)m0;
+            mins1 += _cvtsh_ss(w1[i].dmin) * a[i].d * (float)m1;
+        }
+        y[r] = _mm512_reduce_add_ps(acc0) - mins0;
+        if (two) y[r + 1] = _mm512_reduce_add_ps(acc1) - mins1;
+    }
 }
 
 /* ---- prompts: 16 weight rows × M activation rows -------------------------- */
