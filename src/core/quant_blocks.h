@@ -143,8 +143,7 @@ const QuantKernels *quant_kernels(void);
  * row is prepared in pairs of 32-blocks (act_pair): its 64 int8 values, the
  * two block scales, and an integer bias per int32 lane, with which the lane
  * starts. A Q4_0 level q is unsigned (0..15) and stands for q − 8, so the
- * bias of a lane is −8 times the sum of its four activations; a Q8_0 value
- * q becomes q + 128 (unsigned) and the bias −128 times that sum. Each lane
+ * bias of a lane is −8 times the sum of its four activations. Each lane
  * then holds exactly the sum of its four signed products, as in llama.cpp,
  * and the lanes are scaled and added in llama.cpp's order, so that the
  * results agree with it bit for bit.
@@ -174,7 +173,6 @@ enum { TILE_ROWS_INT = 16 };
  * activation rows (each n_blocks act_tile's, row i at acts + i·n_blocks). */
 typedef struct {
     const char *name;
-    void (*rows_q8_0)(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y);
     void (*rows_q4_0)(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y);
     void (*rows_q4_K)(const void *W, size_t row_bytes, const block_q8_K *a, int64_t cols, int64_t n_rows, float *y);
     void (*gemm)(const tile_block *tile, int64_t n_blocks, const act_tile *acts, int64_t n, float *Y,
@@ -192,8 +190,8 @@ const QuantTiles *quant_tiles(void);
 int quant_matmul_integer(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X, int64_t n,
                          float *Y);
 
-/* The layouts (portable C, quant_tiles.c). o is the offset of the type's
- * unsigned levels (8 for Q4_0, 128 for Q8_0). */
+/* The layouts (portable C, quant_tiles.c). offset is that of the type's
+ * unsigned levels (8 for Q4_0). */
 void quant_act_pairs(const float *x, act_pair *out, int64_t n, int offset);
 void quant_act_tiles(rg_type type, const float *x, act_tile *out, int64_t n);
 void quant_tile_pack(rg_type type, const void *W, size_t row_bytes, int64_t cols, int n_rows, tile_block *out);

@@ -4,10 +4,11 @@
  * and weight layouts those kernels read (quant_blocks.h draws them), and
  * the two drivers quant_matmul hands Q8_0, Q4_0 and Q4_K products to.
  *
- *   decoding (n < TILE_MIN_ROWS activation rows): each activation row is
- *     quantized as for the dot products (quant_act_q8_0 / quant_act_q8_K)
- *     and every weight row is read in place by a rows_* kernel; the bits of
- *     each output do not depend on n or on the thread count;
+ *   decoding (n < TILE_MIN_ROWS activation rows; Q4_0, Q4_K): each
+ *     activation row is quantized as for the dot products (quant_act_q8_0 /
+ *     quant_act_q8_K) and every weight row is read in place by a rows_*
+ *     kernel; the bits of each output do not depend on n or on the thread
+ *     count (Q8_0 decodes on the dot products, which stream faster);
  *   prompts (n >= TILE_MIN_ROWS): each thread unpacks 16 weight rows at a
  *     time into tile blocks (quant_tile_pack, the cost of one pass over the
  *     weights) and multiplies all n activation rows by them (gemm), so the
@@ -170,7 +171,7 @@ static int matmul_rows(const QuantTiles *k, rg_type type, const void *W, int64_t
     for (int64_t i = 0; i < n; i++) {
         void *a = act + (size_t)i * a_bytes;
         if (type == RG_TYPE_Q4_K) quant_act_q8_K(X + i * cols, a, cols);
-        else quant_act_pairs(X + i * cols, a, cols, type == RG_TYPE_Q4_0 ? 8 : 128);
+        else quant_act_pairs(X + i * cols, a, cols, 8);
     }
     int64_t chunks = (rows + ROW_CHUNK_INT - 1) / ROW_CHUNK_INT;
     int threads = rows * cols >= (1 << 16) ? kernel_threads() : 1;
@@ -183,8 +184,7 @@ static int matmul_rows(const QuantTiles *k, rg_type type, const void *W, int64_t
             const void *a = act + (size_t)i * a_bytes;
             float *y = Y + i * rows + r0;
             if (type == RG_TYPE_Q4_K) k->rows_q4_K(w, row_bytes, a, cols, len, y);
-            else if (type == RG_TYPE_Q4_0) k->rows_q4_0(w, row_bytes, a, cols, len, y);
-            else k->rows_q8_0(w, row_bytes, a, cols, len, y);
+            else k->rows_q4_0(w, row_bytes, a, cols, len, y);
         }
     }
     free(act);
@@ -232,5 +232,6 @@ int quant_matmul_integer(rg_type type, const void *W, int64_t rows, int64_t cols
     const QuantTiles *k = quant_tiles();
     if (!k || !quant_has_integer_tiles(type, cols)) return -1;
     if (n >= TILE_MIN_ROWS) return matmul_tiles(k, type, W, rows, cols, X, n, Y);
+    if (type == RG_TYPE_Q8_0) return -1;
     return matmul_rows(k, type, W, rows, cols, X, n, Y);
 }

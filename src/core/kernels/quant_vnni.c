@@ -11,6 +11,9 @@
  * of s. The weights supply the unsigned side (a Q4 level is 0..15; a Q8_0
  * value is moved to 0..255), the activations the signed side; the offset
  * that moved the weights comes back as a bias times sum(a).
+ *
+ * Decoding Q8_0 stays on quant_x86.h's dot product: its rows are read at
+ * the speed of memory either way, and one row at a time streams best.
  */
 #include "core/quant_blocks.h"
 #include "core/quant.h"
@@ -55,45 +58,48 @@ static inline __m512i q4_0_pair(const block_q4_0 *w)
                                      _mm512_castsi256_si512(hi));
 }
 
-/* Q8_0: q + 128 is flipping the sign bit. */
-static inline __m512i q8_0_pair(const block_q8_0 *w)
-{
-    __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[0].qs)),
-                                   _mm256_loadu_si256((const __m256i *)w[1].qs), 1);
-    return _mm512_xor_si512(q, _mm512_set1_epi8((char)0x80));
-}
-
-/* Two rows at a time, so that two chains of dependent multiply-adds are in
- * flight; `pair` unpacks the type's blocks. */
+/* Four rows at a time, so that four chains of dependent multiply-adds are
+ * in flight (each row's own sum must go block after block); `pair`
+ * unpacks the type's blocks. The four rows are one stretch of memory read
+ * as four interleaved streams, which the hardware prefetchers follow
+ * poorly: while a group is summed, the next group's bytes are requested
+ * line by line, evenly over its pairs (`ahead`). */
+#define ROW_AT(block_t, r) ((const char *)W + (size_t)(r) * row_bytes)
+#define STEP(acc, w, pair) acc = pair_step(acc, pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d)
 #define ROWS_OF(block_t, pair)                                                                        \
     int64_t pairs = cols / 64, r = 0;                                                                 \
-    for (; r + 2 <= n_rows; r += 2) {                                                                 \
-        const block_t *w0 = (const block_t *)((const char *)W + (size_t)r * row_bytes);              \
-        const block_t *w1 = (const block_t *)((const char *)W + (size_t)(r + 1) * row_bytes);        \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                               \
+    size_t group = 4 * row_bytes;                                                                     \
+    for (; r + 4 <= n_rows; r += 4) {                                                                 \
+        const block_t *w0 = (const block_t *)ROW_AT(block_t, r);                                      \
+        const block_t *w1 = (const block_t *)ROW_AT(block_t, r + 1);                                  \
+        const block_t *w2 = (const block_t *)ROW_AT(block_t, r + 2);                                  \
+        const block_t *w3 = (const block_t *)ROW_AT(block_t, r + 3);                                  \
+        const char *ahead = ROW_AT(block_t, r + 4), *ahead_end = ahead;                               \
+        size_t step = r + 8 <= n_rows ? group / (size_t)pairs : 0;   /* none past the end */         \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                     \
         for (int64_t p = 0; p < pairs; p++) {                                                         \
-            acc0 = pair_step(acc0, pair(w0 + 2 * p), &a[p], w0[2 * p].d, w0[2 * p + 1].d);            \
-            acc1 = pair_step(acc1, pair(w1 + 2 * p), &a[p], w1[2 * p].d, w1[2 * p + 1].d);            \
+            for (ahead_end += step; ahead < ahead_end; ahead += 64)                                   \
+                _mm_prefetch(ahead, _MM_HINT_T0);                                                     \
+            STEP(acc0, w0, pair);                                                                     \
+            STEP(acc1, w1, pair);                                                                     \
+            STEP(acc2, w2, pair);                                                                     \
+            STEP(acc3, w3, pair);                                                                     \
         }                                                                                             \
         y[r] = sum_8_lanes(acc0);                                                                     \
         y[r + 1] = sum_8_lanes(acc1);                                                                 \
+        y[r + 2] = sum_8_lanes(acc2);                                                                 \
+        y[r + 3] = sum_8_lanes(acc3);                                                                 \
     }                                                                                                 \
-    if (r < n_rows) {                                                                                 \
-        const block_t *w0 = (const block_t *)((const char *)W + (size_t)r * row_bytes);              \
+    for (; r < n_rows; r++) {                                                                         \
+        const block_t *w0 = (const block_t *)ROW_AT(block_t, r);                                      \
         __m256 acc0 = _mm256_setzero_ps();                                                            \
-        for (int64_t p = 0; p < pairs; p++)                                                           \
-            acc0 = pair_step(acc0, pair(w0 + 2 * p), &a[p], w0[2 * p].d, w0[2 * p + 1].d);            \
+        for (int64_t p = 0; p < pairs; p++) STEP(acc0, w0, pair);                                     \
         y[r] = sum_8_lanes(acc0);                                                                     \
     }
 
 static void rows_q4_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
 {
     ROWS_OF(block_q4_0, q4_0_pair)
-}
-
-static void rows_q8_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
-{
-    ROWS_OF(block_q8_0, q8_0_pair)
 }
 
 /* Q4_K against Q8_K: 32 bytes of qs hold sub-blocks 2k (low nibbles) and
@@ -112,16 +118,18 @@ static inline __m512i scale_pick(int k)
 }
 
 /* The scaled integer sums of one super-block in 16 int32 lanes, and the
- * min term sum_j m_j·(sum a)_j in *mins. Two accumulators, so that the
+ * min term sum_j m_j·(sum a)_j in *mins, from a_sums = the activation's
+ * sums over each sub-block of 32 (8 int16). Two accumulators, so that the
  * four vpdpwssd form two short chains. */
-static inline __m512i q4_K_sums(const block_q4_K *w, const block_q8_K *a, const __m512i pick[4], int32_t *mins)
+static inline __m512i q4_K_sums(const block_q4_K *w, const block_q8_K *a, __m128i a_sums, const __m512i pick[4],
+                                int32_t *mins)
 {
     const __m256i low4 = _mm256_set1_epi8(0xF);
     uint8_t sm[16];
     kquant_unpack_scales(w->scales, sm);
-    int32_t sum_mins = 0;
-    for (int j = 0; j < 8; j++) sum_mins += sm[8 + j] * (a->bsums[2 * j] + a->bsums[2 * j + 1]);
-    *mins = sum_mins;
+    __m128i m = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8))), a_sums);
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    *mins = _mm_cvtsi128_si32(_mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1))));
     __m512i scales = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sm)));
     __m512i sum[2] = { _mm512_setzero_si512(), _mm512_setzero_si512() };
     #pragma GCC unroll 4
@@ -149,12 +157,18 @@ static void rows_q4_K(const void *W, size_t row_bytes, const block_q8_K *a, int6
         int two = r + 1 < n_rows;
         const block_q4_K *w0 = (const block_q4_K *)((const char *)W + (size_t)r * row_bytes);
         const block_q4_K *w1 = two ? (const block_q4_K *)((const char *)w0 + row_bytes) : w0;
+        /* the next two rows requested meanwhile, as in ROWS_OF */
+        const char *ahead = (const char *)W + (size_t)(r + 2) * row_bytes, *ahead_end = ahead;
+        size_t step = r + 4 <= n_rows ? 2 * row_bytes / (size_t)blocks : 0;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
         float mins0 = 0.0f, mins1 = 0.0f;
         for (int64_t i = 0; i < blocks; i++) {
+            for (ahead_end += step; ahead < ahead_end; ahead += 64) _mm_prefetch(ahead, _MM_HINT_T0);
             int32_t m0, m1;
-            __m512i s0 = q4_K_sums(&w0[i], &a[i], pick, &m0);
-            __m512i s1 = q4_K_sums(&w1[i], &a[i], pick, &m1);
+            __m128i a_sums = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a[i].bsums),
+                                            _mm_loadu_si128((const __m128i *)(a[i].bsums + 8)));
+            __m512i s0 = q4_K_sums(&w0[i], &a[i], a_sums, pick, &m0);
+            __m512i s1 = q4_K_sums(&w1[i], &a[i], a_sums, pick, &m1);
             acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_set1_ps(_cvtsh_ss(w0[i].d) * a[i].d), acc0);
             acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_set1_ps(_cvtsh_ss(w1[i].d) * a[i].d), acc1);
             mins0 += _cvtsh_ss(w0[i].dmin) * a[i].d * (float)m0;
@@ -239,6 +253,6 @@ static void gemm(const tile_block *tile, int64_t n_blocks, const act_tile *acts,
 
 const QuantTiles quant_tiles_vnni = {
     .name = "avx512-vnni",
-    .rows_q8_0 = rows_q8_0, .rows_q4_0 = rows_q4_0, .rows_q4_K = rows_q4_K,
+    .rows_q4_0 = rows_q4_0, .rows_q4_K = rows_q4_K,
     .gemm = gemm,
 };
