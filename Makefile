@@ -222,7 +222,8 @@ BENCH_MODEL_ARGS = --arch llama --dim 768 --layers 8 --ff 2048 --heads 12 --ctx 
 $(BENCH_GGUF)/llama100m-%.gguf: tests/gguf/random_models.py
 	@mkdir -p $(BENCH_GGUF)
 	/usr/bin/python3 tests/gguf/random_models.py $@ $(BENCH_MODEL_ARGS) --type $*
-$(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf rustgpt
+# (rustgpt order-only: it is phony, and a new build need not requantize)
+$(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf | rustgpt
 	./rustgpt quantize $< $@ Q4_K
 bench-gguf: rustgpt $(INTEROP_STAMP) $(addprefix $(BENCH_GGUF)/llama100m-,F16.gguf Q8_0.gguf Q4_0.gguf Q4_K.gguf)
 	@for t in F16 Q8_0 Q4_0 Q4_K; do ./rustgpt bench --model $(BENCH_GGUF)/llama100m-$$t.gguf --threads $(BENCH_THREADS); done

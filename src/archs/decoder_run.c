@@ -260,21 +260,13 @@ static void to_half_precision(float *out, const float *x, int32_t n)
  * The numbers follow llama.cpp's default path: keys and values are held at
  * half precision (its F16 cache), the query is rounded to half precision
  * to meet them, and so are the weights p_s before they meet the values.
- * The two products are kernels (core/quant_blocks.h attn_*_f16). */
+ * The two products are kernels (core/quant_blocks.h attn_*_f16), and so is
+ * the softmax between them (the float kernels', kernels.h). */
 static void attend(const QuantKernels *k, float *out, float *scores, const float *q, const uint16_t *keys,
                    const uint16_t *values, int32_t n_keys, int32_t hd)
 {
     k->attn_scores_f16(scores, q, keys, n_keys, hd, 1.0f / sqrtf((float)hd));
-    float max = -INFINITY;
-    for (int32_t s = 0; s < n_keys; s++)
-        if (scores[s] > max) max = scores[s];
-    double sum = 0.0;
-    for (int32_t s = 0; s < n_keys; s++) {
-        scores[s] = expf(scores[s] - max);
-        sum += scores[s];
-    }
-    float inv = (float)(1.0 / sum);
-    for (int32_t s = 0; s < n_keys; s++) scores[s] *= inv;
+    kernels()->softmax(scores, n_keys);
     k->attn_values_f16(out, scores, values, n_keys, hd);
 }
 
