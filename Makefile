@@ -75,7 +75,8 @@ LIB_SRC  := $(filter-out src/cli/%, $(ALL_SRC))
 CLI_SRC  := $(filter-out src/cli/main.c, $(filter src/cli/%, $(ALL_SRC)))
 ifneq ($(ARCH),x86_64)
   LIB_SRC := $(filter-out src/core/kernels/avx2.c src/core/kernels/avx512.c \
-                          src/core/kernels/quant_avx2.c src/core/kernels/quant_avx512.c, $(LIB_SRC))
+                          src/core/kernels/quant_avx2.c src/core/kernels/quant_avx512.c \
+                          src/core/kernels/quant_vnni.c, $(LIB_SRC))
 endif
 ifneq ($(ARCH),aarch64)
   LIB_SRC := $(filter-out src/core/kernels/neon.c src/core/kernels/quant_neon.c, $(LIB_SRC))
@@ -91,6 +92,7 @@ $(BUILD)/core/kernels/avx2.o $(FUZZ_DIR)/core/kernels/avx2.o:     ISA = -mavx2 -
 $(BUILD)/core/kernels/avx512.o $(FUZZ_DIR)/core/kernels/avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma
 $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     ISA = -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
+$(BUILD)/core/kernels/quant_vnni.o $(FUZZ_DIR)/core/kernels/quant_vnni.o: ISA = -mavx512f -mavx512vl -mavx512bw -mavx512vnni -mavx2 -mfma -mf16c
 
 .PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize compare-tokenizers
 all: rustgpt $(BUILD)/librustgpt.so
@@ -221,7 +223,8 @@ BENCH_MODEL_ARGS = --arch llama --dim 768 --layers 8 --ff 2048 --heads 12 --ctx 
 $(BENCH_GGUF)/llama100m-%.gguf: tests/gguf/random_models.py
 	@mkdir -p $(BENCH_GGUF)
 	/usr/bin/python3 tests/gguf/random_models.py $@ $(BENCH_MODEL_ARGS) --type $*
-$(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf rustgpt
+# (rustgpt order-only: it is phony, and a new build need not requantize)
+$(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf | rustgpt
 	./rustgpt quantize $< $@ Q4_K
 bench-gguf: rustgpt $(INTEROP_STAMP) $(addprefix $(BENCH_GGUF)/llama100m-,F16.gguf Q8_0.gguf Q4_0.gguf Q4_K.gguf)
 	@for t in F16 Q8_0 Q4_0 Q4_K; do ./rustgpt bench --model $(BENCH_GGUF)/llama100m-$$t.gguf --threads $(BENCH_THREADS); done

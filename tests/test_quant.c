@@ -11,8 +11,8 @@
  *    float accumulation order differs); matvec equals the float product of
  *    the dequantized weights within the activation's 8-bit rounding; matmul
  *    of fewer than 16 rows equals n matvecs bit for bit, of more the float
- *    product of the dequantized weights (1e-5); 1 and 2 threads give the
- *    same bits.
+ *    product of the dequantized weights (1e-5) except on integer tiles
+ *    (test_quant_tiles.c); 1 and 2 threads give the same bits.
  */
 #include "test.h"
 #include "core/quant.h"
@@ -273,7 +273,9 @@ static void matmul_is_matvec_per_row_and_thread_independent(void)
 
 /* From 16 activation rows quant_matmul dequantizes the weights and uses the
  * float SGEMM: the result is the float product of the dequantized weights,
- * on every kernel path and thread count. */
+ * on every kernel path and thread count. (Where the kernels have integer
+ * tiles for the type, the activations are rounded to 8 bits instead:
+ * test_quant_tiles.c holds that path to the scalar dot products.) */
 static void tiled_matmul_equals_float_product(void)
 {
     const Kernels *tables[4];
@@ -287,6 +289,7 @@ static void tiled_matmul_equals_float_product(void)
         float *Y = malloc((size_t)(n * rows) * sizeof(float)), *Y1 = malloc((size_t)(n * rows) * sizeof(float));
         for (int k = 0; k < n_tables; k++) {
             kernels_select(tables[k]->name);
+            if (quant_has_integer_tiles(type, cols)) continue;
             quant_matmul(type, w, rows, cols, x, n, Y);
             double worst = 0;
             for (int64_t i = 0; i < n; i++) {
@@ -317,6 +320,42 @@ static void tiled_matmul_equals_float_product(void)
     free(x);
 }
 
+/* The attention kernels over an F16 cache: every table gives the scalar
+ * reference's scores and outputs (1e-5 relative), and rounds the weights p
+ * to half precision in place as it does; head sizes 64 and 40 (a tail). */
+static void attention_f16_kernels_equal_scalar(void)
+{
+    const Kernels *tables[4];
+    int n_tables = kernels_available(tables, 4);
+    static const int64_t sizes[][2] = { { 64, 37 }, { 40, 5 } };   /* hd, positions */
+    for (int c = 0; c < 2; c++) {
+        int64_t hd = sizes[c][0], n = sizes[c][1];
+        float *q = normal_array((size_t)hd, 1.0f), *kv = normal_array((size_t)(n * hd), 1.0f);
+        uint16_t *cache = malloc((size_t)(n * hd) * sizeof *cache);
+        quant_quantize_row(RG_TYPE_F16, kv, cache, n * hd);
+        float want_s[64], got_s[64], want_o[64], got_o[64], p0[64] = { 0 }, want_p[64], p[64];
+        for (int64_t s = 0; s < n; s++) p0[s] = (float)rng_uniform(&rng) / (float)n;
+        kernels_select("scalar");
+        quant_kernels()->attn_scores_f16(want_s, q, cache, n, hd, 0.125f);
+        memcpy(want_p, p0, sizeof p0);
+        quant_kernels()->attn_values_f16(want_o, want_p, cache, n, hd);
+        for (int64_t s = 0; s < n; s++) CHECK(want_p[s] == quant_f16_to_f32(quant_f32_to_f16(p0[s])));
+        for (int k = 1; k < n_tables; k++) {
+            kernels_select(tables[k]->name);
+            quant_kernels()->attn_scores_f16(got_s, q, cache, n, hd, 0.125f);
+            memcpy(p, p0, sizeof p0);
+            quant_kernels()->attn_values_f16(got_o, p, cache, n, hd);
+            for (int64_t s = 0; s < n; s++) {
+                CHECK_NEAR(got_s[s], want_s[s], 1e-5);
+                CHECK(p[s] == want_p[s]);
+            }
+            for (int64_t i = 0; i < hd; i++) CHECK_NEAR(got_o[i], want_o[i], 1e-5);
+        }
+        free(q); free(kv); free(cache);
+    }
+    kernels_select(tables[n_tables - 1]->name);
+}
+
 int main(void)
 {
     rng_seed(&rng, 15);
@@ -327,5 +366,6 @@ int main(void)
     RUN(simd_products_equal_scalar);
     RUN(matmul_is_matvec_per_row_and_thread_independent);
     RUN(tiled_matmul_equals_float_product);
+    RUN(attention_f16_kernels_equal_scalar);
     TESTS_DONE();
 }

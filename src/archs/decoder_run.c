@@ -7,8 +7,9 @@
  * rg_decode never allocates. The memory picture, for L layers, S sequences
  * of up to C positions and B tokens per step:
  *
- *   k_cache, v_cache   [L, S, C, kv_dim]   the keys and values of every
- *                                          position seen, per sequence
+ *   k_cache, v_cache   [L, S, H_kv, C, hd] the keys and values of every
+ *                                          position seen, per sequence and
+ *                                          head, in half precision (F16)
  *   x                  [B, d]              the residual stream
  *   h                  [B, max(d, q_dim)]  a normed copy / a product's output
  *   q, att             [B, q_dim]          queries, attention outputs
@@ -34,6 +35,7 @@
 #include "core/kernels/kernels.h"
 #include "core/tensor.h"
 #include "core/quant.h"
+#include "core/quant_blocks.h"
 #include "core/util.h"
 
 #ifdef _OPENMP
@@ -53,7 +55,7 @@ typedef struct {
     int32_t n_ctx, n_seq, n_threads, n_score_rows;
     int32_t *n_tokens;           /* [S] positions cached per sequence     */
     int32_t *pending;            /* [S] scratch: tokens of a batch per seq */
-    float *k_cache, *v_cache;
+    uint16_t *k_cache, *v_cache; /* F16: half the bytes decoding reads   */
     float *x, *h, *q, *k, *v, *att, *qkv, *ff_a, *ff_b, *scores;
     linear_scratch lin;          /* rounded [B, widest], w_chunk [GEMM_CHUNK, widest], y_chunk [B, GEMM_CHUNK] */
     int32_t *pos, *seq;          /* [B] of the step                        */
@@ -118,8 +120,8 @@ rg_status decoder_context_new(const void *model_state, const rg_context_options 
     size_t wide = qd > d ? qd : d;
     c->n_tokens = xcalloc((size_t)n_seq, sizeof *c->n_tokens);
     c->pending = xcalloc((size_t)n_seq, sizeof *c->pending);
-    c->k_cache = xmalloc(cache, sizeof(float));
-    c->v_cache = xmalloc(cache, sizeof(float));
+    c->k_cache = xmalloc(cache, sizeof(uint16_t));
+    c->v_cache = xmalloc(cache, sizeof(uint16_t));
     c->x = xmalloc(B * d, sizeof(float));
     c->h = xmalloc(B * wide, sizeof(float));
     c->q = xmalloc(B * qd, sizeof(float));
@@ -195,7 +197,8 @@ static void linear_gemm(const decoder_linear *w, const float *X, int32_t n, floa
 /* Y[n, rows] = X[n, cols] · Wᵀ + bias */
 static void linear(const decoder_linear *w, const float *X, int32_t n, float *Y, const linear_scratch *s)
 {
-    if (n >= GEMM_MIN_ROWS) {
+    /* (with integer tiles, quant_matmul's own prompt path is faster still) */
+    if (n >= GEMM_MIN_ROWS && !quant_has_integer_tiles(w->type, w->cols)) {
         linear_gemm(w, X, n, Y, s);
         return;
     }
@@ -230,10 +233,11 @@ static void add_rows(float *x, const float *y, size_t n)
     for (size_t i = 0; i < n; i++) x[i] += y[i];
 }
 
-static float *cache_row(const decoder_ctx *c, float *cache, int32_t layer, int32_t seq, int32_t pos)
+/* The cached rows of one key/value head: [C, hd], a position per row. */
+static uint16_t *cache_head(const decoder_ctx *c, uint16_t *cache, int32_t layer, int32_t seq, int32_t head)
 {
-    size_t row = ((size_t)layer * c->n_seq + (size_t)seq) * c->n_ctx + (size_t)pos;
-    return cache + row * (size_t)kv_dim(c->m);
+    size_t rows = (((size_t)layer * c->n_seq + (size_t)seq) * c->m->n_head_kv + (size_t)head) * c->n_ctx;
+    return cache + rows * (size_t)c->m->head_dim;
 }
 
 /* out[n] = x[n] rounded to half precision. */
@@ -242,38 +246,19 @@ static void to_half_precision(float *out, const float *x, int32_t n)
     for (int32_t i = 0; i < n; i++) out[i] = half_precision(x[i]);
 }
 
-/* One query head q [hd] against the first n_keys rows of a cache (rows
- * `stride` floats apart):
+/* One query head q [hd] against the first n_keys rows of a head's cache:
  *     p = softmax(q · k_s / sqrt(hd)),   out = sum_s p_s v_s
  * The numbers follow llama.cpp's default path: keys and values are held at
  * half precision (its F16 cache), the query is rounded to half precision
- * to meet them, and so are the weights p_s before they meet the values. */
-static void attend(float *out, float *scores, const float *q, const float *keys,
-                   const float *values, int32_t n_keys, int32_t hd, int32_t stride)
+ * to meet them, and so are the weights p_s before they meet the values.
+ * The two products are kernels (core/quant_blocks.h attn_*_f16), and so is
+ * the softmax between them (the float kernels', kernels.h). */
+static void attend(const QuantKernels *k, float *out, float *scores, const float *q, const uint16_t *keys,
+                   const uint16_t *values, int32_t n_keys, int32_t hd)
 {
-    const float scale = 1.0f / sqrtf((float)hd);
-    float max = -INFINITY;
-    for (int32_t s = 0; s < n_keys; s++) {
-        const float *k = keys + (size_t)s * stride;
-        float dot = 0.0f;
-        #pragma omp simd reduction(+:dot)
-        for (int32_t i = 0; i < hd; i++) dot += q[i] * k[i];
-        scores[s] = dot * scale;
-        if (scores[s] > max) max = scores[s];
-    }
-    double sum = 0.0;
-    for (int32_t s = 0; s < n_keys; s++) {
-        scores[s] = expf(scores[s] - max);
-        sum += scores[s];
-    }
-    float inv = (float)(1.0 / sum);
-    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int32_t s = 0; s < n_keys; s++) {
-        const float *v = values + (size_t)s * stride;
-        float p = half_precision(scores[s] * inv);
-        #pragma omp simd
-        for (int32_t i = 0; i < hd; i++) out[i] += p * v[i];
-    }
+    k->attn_scores_f16(scores, q, keys, n_keys, hd, 1.0f / sqrtf((float)hd));
+    kernels()->softmax(scores, n_keys);
+    k->attn_values_f16(out, scores, values, n_keys, hd);
 }
 
 /* Self-attention of the step's n tokens: q, k, v [n, ...] are this step's
@@ -284,11 +269,17 @@ static void attend(float *out, float *scores, const float *q, const float *keys,
 static void attention(decoder_ctx *c, int32_t layer, int32_t n)
 {
     const decoder_model *m = c->m;
+    const QuantKernels *k = quant_kernels();
     int32_t hd = m->head_dim, qd = q_dim(m), kvd = kv_dim(m);
     int32_t group = m->n_head / m->n_head_kv;
     for (int32_t i = 0; i < n; i++) {
-        to_half_precision(cache_row(c, c->k_cache, layer, c->seq[i], c->pos[i]), c->k + (size_t)i * kvd, kvd);
-        to_half_precision(cache_row(c, c->v_cache, layer, c->seq[i], c->pos[i]), c->v + (size_t)i * kvd, kvd);
+        for (int32_t g = 0; g < m->n_head_kv; g++) {
+            size_t at = (size_t)c->pos[i] * hd;
+            quant_quantize_row(RG_TYPE_F16, c->k + (size_t)i * kvd + (size_t)g * hd,
+                               cache_head(c, c->k_cache, layer, c->seq[i], g) + at, hd);
+            quant_quantize_row(RG_TYPE_F16, c->v + (size_t)i * kvd + (size_t)g * hd,
+                               cache_head(c, c->v_cache, layer, c->seq[i], g) + at, hd);
+        }
         to_half_precision(c->q + (size_t)i * qd, c->q + (size_t)i * qd, qd);
     }
     int32_t jobs = n * m->n_head;
@@ -298,10 +289,9 @@ static void attention(decoder_ctx *c, int32_t layer, int32_t n)
     for (int32_t job = 0; job < jobs; job++) {
         int32_t i = job / m->n_head, hh = job % m->n_head, g = hh / group;
         float *scores = c->scores + (size_t)kernel_thread_id() * c->n_ctx;
-        const float *keys = cache_row(c, c->k_cache, layer, c->seq[i], 0) + (size_t)g * hd;
-        const float *values = cache_row(c, c->v_cache, layer, c->seq[i], 0) + (size_t)g * hd;
-        attend(c->att + (size_t)i * qd + (size_t)hh * hd, scores, c->q + (size_t)i * qd + (size_t)hh * hd,
-               keys, values, c->pos[i] + 1, hd, kvd);
+        attend(k, c->att + (size_t)i * qd + (size_t)hh * hd, scores, c->q + (size_t)i * qd + (size_t)hh * hd,
+               cache_head(c, c->k_cache, layer, c->seq[i], g), cache_head(c, c->v_cache, layer, c->seq[i], g),
+               c->pos[i] + 1, hd);
     }
 }
 

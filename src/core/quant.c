@@ -411,6 +411,7 @@ static int matmul_tiled(rg_type type, const void *W, int64_t rows, int64_t cols,
 void quant_matmul(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X,
                   int64_t n, float *Y)
 {
+    if (quant_matmul_integer(type, W, rows, cols, X, n, Y) == 0) return;   /* quant_tiles.c */
     if (n >= TILED_MIN_ROWS && matmul_tiled(type, W, rows, cols, X, n, Y) == 0) return;
     const QuantKernels *k = quant_kernels();
     size_t row_bytes = quant_row_bytes(type, cols);

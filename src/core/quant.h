@@ -80,6 +80,14 @@ void quant_matvec(rg_type type, const void *W, int64_t rows, int64_t cols, const
 void quant_matmul(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X,
                   int64_t n, float *Y);
 
+/* Does quant_matmul run W of this type and row length on integer tiles
+ * with the active kernels (AVX-512 VNNI: Q8_0, Q4_0, Q4_K)? Then from 16
+ * activation rows the weights are unpacked 16 rows at a time into a layout
+ * where one vpdpbusd does 64 multiply-adds for 16 rows, and below 16 each
+ * Q4_0 / Q4_K weight row is read in place by a VNNI kernel (quant_tiles.c);
+ * the activations are quantized to 8 bits on both paths. */
+int quant_has_integer_tiles(rg_type type, int64_t cols);
+
 /* The name of the kernel set the products use now ("scalar", "avx2", ...). */
 const char *quant_kernels_name(void);
 

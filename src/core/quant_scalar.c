@@ -146,10 +146,26 @@ static void f16_row(const uint16_t *in, float *out, int64_t n)
     for (int64_t i = 0; i < n; i++) out[i] = quant_f16_to_f32(in[i]);
 }
 
+static void attn_scores_f16(float *scores, const float *q, const uint16_t *keys, int64_t n, int64_t hd,
+                            float scale)
+{
+    for (int64_t s = 0; s < n; s++) scores[s] = scale * dot_f16(keys + s * hd, q, hd);
+}
+
+static void attn_values_f16(float *out, float *p, const uint16_t *values, int64_t n, int64_t hd)
+{
+    for (int64_t i = 0; i < hd; i++) out[i] = 0.0f;
+    for (int64_t s = 0; s < n; s++) {
+        p[s] = quant_f16_to_f32(quant_f32_to_f16(p[s]));
+        for (int64_t i = 0; i < hd; i++) out[i] += p[s] * quant_f16_to_f32(values[s * hd + i]);
+    }
+}
+
 const QuantKernels quant_kernels_scalar = {
     .name = "scalar",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = dot_q8_0, .dot_q4_0 = dot_q4_0,
     .dot_q4_K = dot_q4_K, .dot_q5_K = dot_q5_K, .dot_q6_K = dot_q6_K,
     .f16_row = f16_row,
+    .attn_scores_f16 = attn_scores_f16, .attn_values_f16 = attn_values_f16,
 };

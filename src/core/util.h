@@ -77,6 +77,8 @@ const char *with_commas(char *buf, unsigned long long value);
 
 /* Seconds from a monotonic clock, for timing. */
 double now_seconds(void);
+/* CPU seconds this process has used, all its threads together. */
+double cpu_seconds(void);
 
 /* A tiny deterministic random generator (xorshift64*), so results depend only
  * on --seed, never on the C library. */

@@ -62,10 +62,40 @@ static void f16_row(const uint16_t *in, float *out, int64_t n)
     for (; i < n; i++) out[i] = _cvtsh_ss(in[i]);
 }
 
+/* One 8-lane f16 load per step of the head; hd not a multiple of 8 ends
+ * in scalar code. */
+static void attn_scores_f16(float *scores, const float *q, const uint16_t *keys, int64_t n, int64_t hd,
+                            float scale)
+{
+    for (int64_t s = 0; s < n; s++) scores[s] = scale * dot_f16(keys + s * hd, q, hd);
+}
+
+static void attn_values_f16(float *out, float *p, const uint16_t *values, int64_t n, int64_t hd)
+{
+    int64_t s = 0;
+    for (; s + 8 <= n; s += 8)   /* round to half precision and back, 8 at a time */
+        _mm256_storeu_ps(p + s, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(p + s), _MM_FROUND_TO_NEAREST_INT)));
+    for (; s < n; s++) p[s] = _cvtsh_ss(_cvtss_sh(p[s], _MM_FROUND_TO_NEAREST_INT));
+    int64_t i = 0;
+    for (; i + 8 <= hd; i += 8) {   /* one slice of the head, summed over every position */
+        __m256 acc = _mm256_setzero_ps();
+        for (s = 0; s < n; s++)
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]),
+                                  _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(values + s * hd + i))), acc);
+        _mm256_storeu_ps(out + i, acc);
+    }
+    for (; i < hd; i++) {
+        float acc = 0.0f;
+        for (s = 0; s < n; s++) acc += p[s] * _cvtsh_ss(values[s * hd + i]);
+        out[i] = acc;
+    }
+}
+
 const QuantKernels quant_kernels_avx2 = {
     .name = "avx2",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = x86_dot_q8_0, .dot_q4_0 = x86_dot_q4_0,
     .dot_q4_K = x86_dot_q4_K, .dot_q5_K = x86_dot_q5_K, .dot_q6_K = x86_dot_q6_K,
     .f16_row = f16_row,
+    .attn_scores_f16 = attn_scores_f16, .attn_values_f16 = attn_values_f16,
 };

@@ -117,10 +117,23 @@ static void f16_row(const uint16_t *in, float *out, int64_t n)
     for (; i < n; i++) out[i] = f16_scale(in[i]);
 }
 
+static void attn_scores_f16(float *scores, const float *q, const uint16_t *keys, int64_t n, int64_t hd,
+                            float scale)
+{
+    for (int64_t s = 0; s < n; s++) scores[s] = scale * dot_f16(keys + s * hd, q, hd);
+}
+
+/* (the scalar reference, until a NEON version is written and tested) */
+static void attn_values_f16(float *out, float *p, const uint16_t *values, int64_t n, int64_t hd)
+{
+    quant_kernels_scalar.attn_values_f16(out, p, values, n, hd);
+}
+
 const QuantKernels quant_kernels_neon = {
     .name = "neon",
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16,
     .dot_q8_0 = dot_q8_0, .dot_q4_0 = dot_q4_0,
     .dot_q4_K = dot_q4_K, .dot_q5_K = dot_q5_K, .dot_q6_K = dot_q6_K,
     .f16_row = f16_row,
+    .attn_scores_f16 = attn_scores_f16, .attn_values_f16 = attn_values_f16,
 };
