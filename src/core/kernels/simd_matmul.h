@@ -319,6 +319,52 @@ static void simd_matmul_backward_weight(float *dweight, float *dbias, const floa
     }
 }
 
+/* ---- weights packed once (kernels.h: pack_weight) ------------------------ */
+
+/* Panel p holds output columns p*NR .. p*NR + NR - 1 as the micro-kernel
+ * reads them: [in_dim][NR], element (k, j) = W[p*NR + j, k], zeros past
+ * out_dim. The panels lie one after the other, so the k-block at k0 of
+ * the panel starting at column c is packed + c*in_dim + k0*NR. */
+static size_t simd_packed_floats(int out_dim, int in_dim)
+{
+    return (size_t)((out_dim + NR - 1) / NR) * NR * (size_t)in_dim;
+}
+
+static void simd_pack_weight(float *packed, const float *weight, int out_dim, int in_dim)
+{
+    for (int p0 = 0; p0 < out_dim; p0 += NR) {
+        float *panel = packed + (size_t)p0 * in_dim;
+        for (int k = 0; k < in_dim; k++)
+            for (int j = 0; j < NR; j++)
+                panel[(size_t)k * NR + j] = p0 + j < out_dim ? weight[(size_t)(p0 + j) * in_dim + k] : 0.0f;
+    }
+}
+
+/* simd_matmul_forward with the packing done: gemm's loop order (a block
+ * of NC columns x KC rows of B in L2, an MR-row strip of A in L1 running
+ * across its panels), reading the panels in place. No matvec shortcut for
+ * few rows: every row takes the same tile path, so its result does not
+ * depend on how many rows share the call. */
+static void simd_matmul_forward_packed(float *out, const float *inp, const float *packed,
+                                       const float *bias, int rows, int in_dim, int out_dim,
+                                       int o_begin, int o_end)
+{
+    for (int n0 = o_begin; n0 < o_end; n0 += NC) {
+        int n1 = o_end - n0 < NC ? o_end : n0 + NC;
+        for (int k0 = 0; k0 < in_dim; k0 += KC) {
+            int kc = in_dim - k0 < KC ? in_dim - k0 : KC;
+            for (int m0 = 0; m0 < rows; m0 += MR) {
+                int mr = rows - m0 < MR ? rows - m0 : MR;
+                const float *am = inp + (size_t)m0 * in_dim + k0;
+                for (int p0 = n0; p0 < n1; p0 += NR)
+                    micro_tile(mr, am, in_dim, 1, packed + (size_t)p0 * in_dim + (size_t)k0 * NR, kc,
+                               out + (size_t)m0 * out_dim + p0, out_dim, n1 - p0 < NR ? n1 - p0 : NR,
+                               k0 == 0, bias ? bias + p0 : NULL);
+            }
+        }
+    }
+}
+
 /* ---- the yardstick (scalar.c: fma_loop) ---------------------------------- */
 
 /* FMA_CHAINS independent vector FMAs per round, all in registers: at least
