@@ -350,6 +350,13 @@ double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void rng_seed(Rng *rng, uint64_t seed)
 {
     /* splitmix64 of the seed, so that seeds 0, 1, 2 give unrelated streams */

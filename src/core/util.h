@@ -72,6 +72,11 @@ const char *with_commas(char *buf, unsigned long long value);
 /* Seconds from a monotonic clock, for timing. */
 double now_seconds(void);
 
+/* CPU seconds this process has run, all its threads together: on a shared
+ * machine, the time the work really had (benchmarks print it beside wall
+ * time). */
+double cpu_seconds(void);
+
 /* A tiny deterministic random generator (xorshift64*), so results depend only
  * on --seed, never on the C library. */
 typedef struct { uint64_t state; } Rng;
