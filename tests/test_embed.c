@@ -222,6 +222,31 @@ static void batches_equal_single_texts_in(int d_model, int ff)
     unload(&l);
 }
 
+/* A text of 150 tokens alone has its products split across the threads
+ * (bert_forward.c); beside short texts it is a chunk of its own; on one
+ * thread it is neither. Its vector is the same all three ways. */
+static void a_long_text_is_the_same_alone_batched_and_threaded(void)
+{
+    Loaded l;
+    CHECK(load_sized(&l, 96, 3, 600, 160) == 0);
+    int d = l.info.n_embd;
+    char long_text[700] = "";
+    for (int i = 0; i < 148; i++) strcat(long_text, i % 3 ? "the " : "cat ");
+    const char *in[] = { texts[0], long_text, texts[1], texts[3] };
+    float one[4 * 96], split[96], batched[4 * 96];
+    rg_embed_options o = rg_embed_default();
+    o.normalize = 0;
+    omp_set_num_threads(1);
+    CHECK(embed_texts(&l.em, in, 4, &o, one) == RG_OK);
+    CHECK(o.n_truncated == 0);
+    omp_set_num_threads(2);
+    CHECK(embed_texts(&l.em, &in[1], 1, &o, split) == RG_OK);
+    CHECK(embed_texts(&l.em, in, 4, &o, batched) == RG_OK);
+    CHECK(max_diff(one + d, split, (size_t)d) <= 1e-6);
+    CHECK(max_diff(one, batched, 4 * (size_t)d) <= 1e-6);
+    unload(&l);
+}
+
 static void batches_equal_single_texts(void)
 {
     batches_equal_single_texts_in(32, 64);
@@ -381,6 +406,7 @@ int main(void)
     RUN(wordpiece_reads_vocab_txt);
     RUN(pooling_arithmetic);
     RUN(batches_equal_single_texts);
+    RUN(a_long_text_is_the_same_alone_batched_and_threaded);
     RUN(packed_simd_path_matches_scalar_reference);
     RUN(poolings_differ_and_normalize_is_optional);
     RUN(truncation_counts_or_refuses);

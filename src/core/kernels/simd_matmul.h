@@ -340,26 +340,30 @@ static void simd_pack_weight(float *packed, const float *weight, int out_dim, in
     }
 }
 
-/* simd_matmul_forward with the packing done: gemm's loop order (a block
- * of NC columns x KC rows of B in L2, an MR-row strip of A in L1 running
- * across its panels), reading the panels in place. No matvec shortcut for
- * few rows: every row takes the same tile path, so its result does not
- * depend on how many rows share the call. */
+/* simd_matmul_forward with the packing done, in the order that keeps the
+ * weight still: for each chunk of MC rows, each panel of NR columns and
+ * each k-block, the [kc][NR] slice of the panel (32 KB at most) stays in
+ * L1 while the MR-row strips of the chunk's A stream past it from L2 (MC
+ * rows x KC floats, 128 KB). Chunking the rows keeps that stream in L2
+ * beside the output; a whole batch of 512 rows at once would not fit.
+ * No matvec shortcut for few rows: every row takes the same tile path,
+ * so its result does not depend on how many rows share the call. */
+enum { MC = 128 };
+
 static void simd_matmul_forward_packed(float *out, const float *inp, const float *packed,
                                        const float *bias, int rows, int in_dim, int out_dim,
                                        int o_begin, int o_end)
 {
-    for (int n0 = o_begin; n0 < o_end; n0 += NC) {
-        int n1 = o_end - n0 < NC ? o_end : n0 + NC;
-        for (int k0 = 0; k0 < in_dim; k0 += KC) {
-            int kc = in_dim - k0 < KC ? in_dim - k0 : KC;
-            for (int m0 = 0; m0 < rows; m0 += MR) {
-                int mr = rows - m0 < MR ? rows - m0 : MR;
-                const float *am = inp + (size_t)m0 * in_dim + k0;
-                for (int p0 = n0; p0 < n1; p0 += NR)
-                    micro_tile(mr, am, in_dim, 1, packed + (size_t)p0 * in_dim + (size_t)k0 * NR, kc,
-                               out + (size_t)m0 * out_dim + p0, out_dim, n1 - p0 < NR ? n1 - p0 : NR,
-                               k0 == 0, bias ? bias + p0 : NULL);
+    for (int c0 = 0; c0 < rows; c0 += MC) {
+        int c1 = rows - c0 < MC ? rows : c0 + MC;
+        for (int p0 = o_begin; p0 < o_end; p0 += NR) {
+            int nr = o_end - p0 < NR ? o_end - p0 : NR;
+            for (int k0 = 0; k0 < in_dim; k0 += KC) {
+                int kc = in_dim - k0 < KC ? in_dim - k0 : KC;
+                const float *bp = packed + (size_t)p0 * in_dim + (size_t)k0 * NR;
+                for (int m0 = c0; m0 < c1; m0 += MR)
+                    micro_tile(c1 - m0 < MR ? c1 - m0 : MR, inp + (size_t)m0 * in_dim + k0, in_dim, 1, bp, kc,
+                               out + (size_t)m0 * out_dim + p0, out_dim, nr, k0 == 0, bias ? bias + p0 : NULL);
             }
         }
     }
