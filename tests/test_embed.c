@@ -5,6 +5,7 @@
  * What is protected: WordPiece's pre-tokenisation and greedy matching as
  * llama.cpp does them; the five poolings' arithmetic; unit norm; a text's
  * vector is the same whatever batch it is in and however many threads run;
+ * the packed SIMD forward agrees with the scalar reference;
  * truncation counts and refusal; empty texts; invalid UTF-8 names its text;
  * bert's loader refuses malformed sources.
  */
@@ -29,10 +30,11 @@ typedef struct {
     EmbedModel em;
 } Loaded;
 
-static int load_fixture(Loaded *l, int T)
+/* A random BERT of width d, FFN ff, T positions (bert_fixture.h). */
+static int load_sized(Loaded *l, int d, int heads, int ff, int T)
 {
     memset(l, 0, sizeof *l);
-    l->src = bert_fixture(32, 4, 64, 2, T, 1, 7);
+    l->src = bert_fixture(d, heads, ff, 2, T, 1, 7);
     if (!l->src) return -1;
     if (bert_arch_vtable.create(l->src, &l->model, &l->info) != RG_OK) return -1;
     if (bert_arch_vtable.context_new(l->model, NULL, &l->ctx) != RG_OK) return -1;
@@ -42,6 +44,8 @@ static int load_fixture(Loaded *l, int T)
                           .n_embd = l->info.n_embd, .declared = RG_POOL_MEAN };
     return 0;
 }
+
+static int load_fixture(Loaded *l, int T) { return load_sized(l, 32, 4, 64, T); }
 
 static void unload(Loaded *l)
 {
@@ -182,10 +186,13 @@ static double max_diff(const float *a, const float *b, size_t n)
     return m;
 }
 
-static void batches_equal_single_texts(void)
+/* For both fixtures: the small one, and one wide enough that the packed
+ * products have partial panels (d = 96: 3d = 288 columns), k-blocks (the
+ * FFN's 600 inputs) and column blocks (its 600 outputs). */
+static void batches_equal_single_texts_in(int d_model, int ff)
 {
     Loaded l;
-    CHECK(load_fixture(&l, 24) == 0);
+    CHECK(load_sized(&l, d_model, d_model / 32 > 1 ? d_model / 32 : 4, ff, 24) == 0);
     int d = l.info.n_embd;
     float *single = malloc(N_TEXTS * (size_t)d * sizeof(float)), *batched = malloc(N_TEXTS * (size_t)d * sizeof(float));
     rg_embed_options o = rg_embed_default();
@@ -212,6 +219,65 @@ static void batches_equal_single_texts(void)
     CHECK(max_diff(single + 2 * d, single + 5 * d, (size_t)d) == 0);   /* "" and "   " */
     free(single);
     free(batched);
+    unload(&l);
+}
+
+/* A text of 150 tokens alone has its products split across the threads
+ * (bert_forward.c); beside short texts it is a chunk of its own; on one
+ * thread it is neither. Its vector is the same all three ways. */
+static void a_long_text_is_the_same_alone_batched_and_threaded(void)
+{
+    Loaded l;
+    CHECK(load_sized(&l, 96, 3, 600, 160) == 0);
+    int d = l.info.n_embd;
+    char long_text[700] = "";
+    for (int i = 0; i < 148; i++) strcat(long_text, i % 3 ? "the " : "cat ");
+    const char *in[] = { texts[0], long_text, texts[1], texts[3] };
+    float one[4 * 96], split[96], batched[4 * 96];
+    rg_embed_options o = rg_embed_default();
+    o.normalize = 0;
+    omp_set_num_threads(1);
+    CHECK(embed_texts(&l.em, in, 4, &o, one) == RG_OK);
+    CHECK(o.n_truncated == 0);
+    omp_set_num_threads(2);
+    CHECK(embed_texts(&l.em, &in[1], 1, &o, split) == RG_OK);
+    CHECK(embed_texts(&l.em, in, 4, &o, batched) == RG_OK);
+    CHECK(max_diff(one + d, split, (size_t)d) <= 1e-6);
+    CHECK(max_diff(one, batched, 4 * (size_t)d) <= 1e-6);
+    unload(&l);
+}
+
+static void batches_equal_single_texts(void)
+{
+    batches_equal_single_texts_in(32, 64);
+    batches_equal_single_texts_in(96, 600);
+}
+
+/* The fast path (weights packed at load, the widest kernel table, SIMD
+ * GELU and attention) against the scalar reference (RUSTGPT_KERNELS=scalar:
+ * plain weights, textbook loops) on the wide fixture, unnormalised so
+ * that nothing hides a difference of scale: within 1e-5 of each other
+ * (float sums of 600 terms in another order, through two layers). */
+static void packed_simd_path_matches_scalar_reference(void)
+{
+    const char *widest = kernels()->name;
+    Loaded l;
+    CHECK(load_sized(&l, 96, 3, 600, 24) == 0);
+    int d = l.info.n_embd;
+    float *fast = malloc(N_TEXTS * (size_t)d * sizeof(float)), *ref = malloc(N_TEXTS * (size_t)d * sizeof(float));
+    rg_embed_options o = rg_embed_default();
+    o.normalize = 0;
+    omp_set_num_threads(2);
+    CHECK(embed_texts(&l.em, texts, N_TEXTS, &o, fast) == RG_OK);
+    CHECK(kernels_select("scalar") == 0);
+    CHECK(embed_texts(&l.em, texts, N_TEXTS, &o, ref) == RG_OK);
+    CHECK(kernels_select(widest) == 0);
+    double diff = max_diff(fast, ref, N_TEXTS * (size_t)d), scale = 0;
+    for (size_t i = 0; i < N_TEXTS * (size_t)d; i++) scale = fmax(scale, fabs(ref[i]));
+    printf("    %s against scalar: max difference %.3g (values up to %.3g)\n", widest, diff, scale);
+    CHECK(scale > 0.1 && diff <= 1e-5);
+    free(fast);
+    free(ref);
     unload(&l);
 }
 
@@ -340,6 +406,8 @@ int main(void)
     RUN(wordpiece_reads_vocab_txt);
     RUN(pooling_arithmetic);
     RUN(batches_equal_single_texts);
+    RUN(a_long_text_is_the_same_alone_batched_and_threaded);
+    RUN(packed_simd_path_matches_scalar_reference);
     RUN(poolings_differ_and_normalize_is_optional);
     RUN(truncation_counts_or_refuses);
     RUN(invalid_utf8_names_the_text);

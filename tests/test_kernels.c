@@ -116,6 +116,93 @@ static void test_matmul_forward_matches_scalar_on_odd_shapes(void)
     }
 }
 
+/* The packed product (weights packed once, for inference): the scalar
+ * forward's numbers from every table's panels, on the odd shapes and a
+ * slice starting at a multiple of 64; each row's result bit for bit the
+ * same whether it is computed alone or among all the rows. */
+static void test_packed_forward_matches_scalar_and_ignores_its_neighbours(void)
+{
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int R = shapes[s][0], K = shapes[s][1], O = shapes[s][2];
+        float *x = random_array((size_t)R * K, 1), *w = random_array((size_t)O * K, 1);
+        float *bias = random_array(O, 1), *want = random_array((size_t)R * O, 0);
+        kernels_scalar.matmul_forward(want, x, w, bias, R, K, O, 0, O);
+        double *mag = magnitudes(x, K, 1, w, 1, K, NULL, R, O, K);
+        for (int t = 1; t < n_tables; t++) {
+            const Kernels *k = tables[t];
+            float *packed = malloc(k->packed_floats(O, K) * sizeof *packed);
+            k->pack_weight(packed, w, O, K);
+            float *got = random_array((size_t)R * O, 9), *alone = random_array((size_t)O, 9);
+            k->matmul_forward_packed(got, x, packed, bias, R, K, O, 0, O);
+            expect_close(k->name, "forward packed", got, want, mag, (size_t)R * O, TOL, R, K, O);
+            int r = R / 2;
+            k->matmul_forward_packed(alone, x + (size_t)r * K, packed, bias, 1, K, O, 0, O);
+            CHECK(memcmp(alone, got + (size_t)r * O, (size_t)O * sizeof *alone) == 0);
+            if (O > 64) {                         /* columns from 64 on, no bias */
+                float *slice = random_array((size_t)R * O, 9), *before = copy_array(slice, (size_t)R * O);
+                k->matmul_forward_packed(slice, x, packed, NULL, R, K, O, 64, O);
+                for (int i = 0; i < R * O; i++) {
+                    int o = i % O;
+                    if (o < 64) CHECK(slice[i] == before[i]);
+                    else CHECK(fabs(slice[i] - (want[i] - bias[o])) <= TOL * 4 * (1 + mag[i] + fabs(bias[o])));
+                }
+                free(slice); free(before);
+            }
+            free(packed); free(got); free(alone);
+        }
+        free(x); free(w); free(bias); free(want); free(mag);
+    }
+}
+
+/* PackedWeight: packed for the active table, and the plain product when
+ * another table is active by the time it is used. */
+static void test_packed_weight_follows_the_active_table(void)
+{
+    int R = 19, K = 45, O = 150;
+    float *x = random_array((size_t)R * K, 1), *w = random_array((size_t)O * K, 1), *bias = random_array(O, 1);
+    float *want = random_array((size_t)R * O, 0), *got = random_array((size_t)R * O, 0);
+    double *mag = magnitudes(x, K, 1, w, 1, K, NULL, R, O, K);
+    kernels_scalar.matmul_forward(want, x, w, bias, R, K, O, 0, O);
+    const char *active = kernels()->name;
+    PackedWeight p;
+    CHECK(packed_weight_init(&p, w, O, K) == 0);
+    CHECK((p.packed != NULL) == (kernels()->pack_weight != NULL));
+    parallel_matmul_forward_packed(got, x, &p, bias, R);
+    expect_close(active, "PackedWeight", got, want, mag, (size_t)R * O, TOL, R, K, O);
+    CHECK(kernels_select("scalar") == 0);
+    parallel_matmul_forward_packed(got, x, &p, bias, R);
+    CHECK(memcmp(got, want, (size_t)R * O * sizeof *got) == 0);
+    CHECK(kernels_select(active) == 0);
+    packed_weight_free(&p);
+    free(x); free(w); free(bias); free(want); free(got); free(mag);
+}
+
+/* GELU: each table within 1e-6 (1 + |x|) of the scalar tanh form, from the
+ * far negative tail (where ½x(1 + tanh u) cancels) to large x, and on
+ * lengths that leave every possible vector tail. */
+static void test_gelu_matches_scalar(void)
+{
+    enum { N = 4099 };
+    float *x = malloc(N * sizeof *x), *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
+    for (int i = 0; i < N; i++) x[i] = -30.0f + 60.0f * (float)i / (N - 1);
+    x[0] = -1e4f; x[1] = 1e4f; x[2] = 0.0f; x[3] = -1e-30f;
+    kernels_scalar.gelu_forward(want, x, N);
+    CHECK(want[2] == 0.0f && want[1] == 1e4f && fabs(want[0]) < 1e-30);
+    for (int t = 1; t < n_tables; t++)
+        for (int n = N - 17; n <= N; n++) {
+            memset(got, 0, N * sizeof *got);
+            tables[t]->gelu_forward(got, x, (size_t)n);
+            for (int i = 0; i < n; i++)
+                if (!(fabs((double)got[i] - want[i]) <= 1e-6 * (1 + fabs(x[i])))) {
+                    printf("    %s gelu(%.9g) = %.9g, scalar %.9g\n", tables[t]->name, x[i], got[i], want[i]);
+                    test_failed_checks++;
+                    break;
+                }
+            for (int i = n; i < N; i++) CHECK(got[i] == 0.0f);
+        }
+    free(x); free(want); free(got);
+}
+
 static void test_matmul_backward_matches_scalar_on_odd_shapes(void)
 {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -415,6 +502,9 @@ int main(int argc, char **argv)
     printf("\n");
     rng_seed(&rng, 42);
     RUN(test_matmul_forward_matches_scalar_on_odd_shapes);
+    RUN(test_packed_forward_matches_scalar_and_ignores_its_neighbours);
+    RUN(test_packed_weight_follows_the_active_table);
+    RUN(test_gelu_matches_scalar);
     RUN(test_matmul_backward_matches_scalar_on_odd_shapes);
     RUN(test_softmax_matches_scalar_and_returns_logsumexp);
     RUN(test_layernorm_matches_scalar);

@@ -1,77 +1,27 @@
 /*
- * bert.c — the BERT encoder (MiniLM, BGE, ...) behind the architecture vtable.
+ * bert.c — the BERT encoder (MiniLM, BGE, ...) behind the architecture
+ * vtable: loading its weights and making contexts. The forward pass, with
+ * the model's math, is bert_forward.c; the structs are bert_model.h.
  *
  * Where it sits: a GGUF file (or any format) → rg_source with llama.cpp's
- * bert tensor names → [this] → hidden states [n, d] → pooling in
- * src/infer/embed.c → one embedding per text.
- *
- * The model, sizes V vocabulary, d width, h heads (dh = d/h), H FFN width,
- * L layers, T positions:
- *
- *   x = LN_emb( tok_emb[id_t] + type_emb[0] + pos_emb[t] )   every token, type 0
- *   for each layer (post-LayerNorm, as the original BERT):
- *       q, k, v = x Wqᵀ + bq,  x Wkᵀ + bk,  x Wvᵀ + bv        [n, d] each
- *       a = softmax( q kᵀ / sqrt(dh) ) v   per head, NO causal mask: every
- *           token sees every token of its own text, none of the others
- *       x = LN_attn( x + a Woᵀ + bo )
- *       x = LN_out ( x + gelu( x Wupᵀ + bup ) Wdownᵀ + bdown )
- *   hidden = x                                               no final norm
- *
- * LayerNorm uses the file's bert.attention.layer_norm_epsilon (1e-12 in
- * BERT). GELU is the tanh approximation, because that is what llama.cpp's
- * bert graph computes (ggml_gelu), and matching llama.cpp's numbers is the
- * point; the erf form differs from it by less than 1e-3 per activation.
- *
- * Several texts run as one packed batch: their tokens are stacked without
- * padding, so every matrix product runs over all of them at once while
- * attention stays inside each text — the padding mask is the packing
- * itself, and a text's result does not depend on what it was batched with.
+ * bert tensor names → [this, bert_forward.c] → hidden states [n, d] →
+ * pooling in src/infer/embed.c → one embedding per text.
  *
  * Tensor names and keys are llama.cpp's (docs/18-embeddings.md lists them).
  * Weights of any type the format gives are converted to float once at load;
- * F32 tensors are used in place.
+ * F32 tensors are used in place. The four matrices of each layer are then
+ * packed once into the kernel table's tile order (kernels.h: PackedWeight),
+ * so that no product re-packs a weight: for the few dozen rows of a batch
+ * of short texts, packing would cost as much as the product.
  */
 #include "archs/bert.h"
-#include "archs/layers/layers.h"
+#include "archs/bert_model.h"
 #include "archs/tensor_f32.h"
-#include "core/tensor.h"
 #include "core/util.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-typedef struct {
-    float *qkv_w, *qkv_b;          /* [3d, d], [3d]: q rows, then k, then v */
-    const float *out_w, *out_b;    /* [d, d], [d]                            */
-    const float *ln_attn_w, *ln_attn_b;
-    const float *up_w, *up_b;      /* [H, d], [H]                            */
-    const float *down_w, *down_b;  /* [d, H], [d]                            */
-    const float *ln_out_w, *ln_out_b;
-} BertLayer;
-
-typedef struct {
-    int32_t n_vocab, d, n_heads, d_ff, n_layers, n_ctx, n_types;
-    float eps;
-    const float *tok_emb, *type_emb, *pos_emb;   /* [V,d], [n_types,d] (may be NULL), [T,d] */
-    const float *ln_emb_w, *ln_emb_b;
-    BertLayer *layers;
-    void **owned;                                /* converted tensors to free */
-    int n_owned;
-} Bert;
-
-typedef struct {
-    const Bert *model;
-    int32_t n_threads;
-    size_t rows_cap;                             /* rows the buffers below hold */
-    float *x, *qkv, *att, *tmp, *ff;             /* [R,d] [R,3d] [R,d] [R,d] [R,H] */
-    float *scores;                               /* [threads, n_ctx]            */
-    int scores_threads;
-} BertContext;
 
 /* ---- loading ------------------------------------------------------------- */
 
@@ -83,8 +33,13 @@ static void bert_destroy(void *state)
     free(m->owned);
     if (m->layers)
         for (int i = 0; i < m->n_layers; i++) {
-            free(m->layers[i].qkv_w);
-            free(m->layers[i].qkv_b);
+            BertLayer *l = &m->layers[i];
+            free(l->qkv_w);
+            free(l->qkv_b);
+            packed_weight_free(&l->qkv);
+            packed_weight_free(&l->out);
+            packed_weight_free(&l->up);
+            packed_weight_free(&l->down);
         }
     free(m->layers);
     free(m);
@@ -169,6 +124,11 @@ static int load_layer(Bert *m, const rg_source *src, int i)
         !W(ln_out_w, "layer_output_norm.weight", 0, d) || !W(ln_out_b, "layer_output_norm.bias", 0, d))
         return -1;
 #undef W
+    if (packed_weight_init(&l->qkv, l->qkv_w, (int)(3 * d), (int)d) != 0 ||
+        packed_weight_init(&l->out, l->out_w, (int)d, (int)d) != 0 ||
+        packed_weight_init(&l->up, l->up_w, (int)H, (int)d) != 0 ||
+        packed_weight_init(&l->down, l->down_w, (int)d, (int)H) != 0)
+        return -1;
     return 0;
 }
 
@@ -255,7 +215,7 @@ static void bert_context_free(void *state)
 {
     BertContext *c = state;
     if (!c) return;
-    free(c->x); free(c->qkv); free(c->att); free(c->tmp); free(c->ff); free(c->scores);
+    bert_scratch_free(c);
     free(c);
 }
 
@@ -276,159 +236,6 @@ static rg_status bert_context_new(const void *model_state, const rg_context_opti
 
 static void bert_context_reset(void *ctx_state, int32_t seq) { (void)ctx_state; (void)seq; }
 static int32_t bert_context_n_tokens(const void *ctx_state, int32_t seq) { (void)ctx_state; (void)seq; return 0; }
-
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
-/* Grow the scratch to hold `rows` packed tokens. */
-static int reserve(BertContext *c, size_t rows)
-{
-    const Bert *m = c->model;
-    int threads = max_threads();
-    if (rows > c->rows_cap) {
-        size_t cap = rows < 64 ? 64 : rows;
-        free(c->x); free(c->qkv); free(c->att); free(c->tmp); free(c->ff);
-        c->x = xmalloc(cap * (size_t)m->d, sizeof(float));
-        c->qkv = xmalloc(cap * 3 * (size_t)m->d, sizeof(float));
-        c->att = xmalloc(cap * (size_t)m->d, sizeof(float));
-        c->tmp = xmalloc(cap * (size_t)m->d, sizeof(float));
-        c->ff = xmalloc(cap * (size_t)m->d_ff, sizeof(float));
-        c->rows_cap = (c->x && c->qkv && c->att && c->tmp && c->ff) ? cap : 0;
-        if (!c->rows_cap) return -1;
-    }
-    if (threads > c->scores_threads) {
-        free(c->scores);
-        c->scores = xmalloc((size_t)threads * (size_t)m->n_ctx, sizeof(float));
-        c->scores_threads = c->scores ? threads : 0;
-        if (!c->scores) return -1;
-    }
-    return 0;
-}
-
-/* ---- the forward pass ------------------------------------------------------ */
-
-/* out = LN(inp) over rows [R, d]: (x - mean) / sqrt(var + eps) * w + b,
- * mean and variance summed in double as ggml_norm does. out may be inp. */
-static void layernorm(float *out, const float *inp, const float *w, const float *b, long R, int d, float eps)
-{
-    #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (R * d >= 16384)
-    for (long r = 0; r < R; r++) {
-        const float *x = inp + r * d;
-        float *y = out + r * d;
-        double sum = 0, var = 0;
-        for (int i = 0; i < d; i++) sum += x[i];
-        float mean = (float)(sum / d);
-        for (int i = 0; i < d; i++) var += (double)(x[i] - mean) * (x[i] - mean);
-        float scale = (float)(1.0 / sqrt(var / d + eps));
-        for (int i = 0; i < d; i++) y[i] = (x[i] - mean) * scale * w[i] + b[i];
-    }
-}
-
-/* Bidirectional attention inside each text. qkv [R, 3d] (q | k | v per
- * row), out [R, d]; text s owns rows starts[s] .. starts[s] + lens[s]. For
- * each text, head and query row i:
- *   p_j = softmax_j( q_i · k_j / sqrt(dh) ),  out_i = Σ_j p_j v_j          */
-static void attention(float *out, const float *qkv, float *scores_all, int n_seqs, const int32_t *lens,
-                      const int32_t *starts, int d, int n_heads, int n_ctx)
-{
-    int dh = d / n_heads;
-    float scale = 1.0f / sqrtf((float)dh);
-    long jobs = (long)n_seqs * n_heads;
-    const Kernels *k = kernels();
-    #pragma omp parallel for schedule(dynamic) num_threads(kernel_threads()) if (jobs > 1)
-    for (long job = 0; job < jobs; job++) {
-        int s = (int)(job / n_heads), h = (int)(job % n_heads);
-#ifdef _OPENMP
-        float *scores = scores_all + (size_t)omp_get_thread_num() * n_ctx;
-#else
-        float *scores = scores_all;
-#endif
-        const float *base = qkv + (size_t)starts[s] * 3 * d;
-        int T = lens[s];
-        for (int i = 0; i < T; i++) {
-            const float *q = base + (size_t)i * 3 * d + h * dh;
-            for (int j = 0; j < T; j++) {
-                const float *kj = base + (size_t)j * 3 * d + d + h * dh;
-                float dot = 0;
-                for (int e = 0; e < dh; e++) dot += q[e] * kj[e];
-                scores[j] = dot * scale;
-            }
-            k->softmax(scores, T);
-            float *o = out + ((size_t)starts[s] + i) * d + h * dh;
-            for (int e = 0; e < dh; e++) o[e] = 0;
-            for (int j = 0; j < T; j++) {
-                const float *vj = base + (size_t)j * 3 * d + 2 * d + h * dh;
-                float p = scores[j];
-                for (int e = 0; e < dh; e++) o[e] += p * vj[e];
-            }
-        }
-    }
-}
-
-/* tokens: the n_seqs texts' ids back to back (lens[s] each); out [Σ lens, d]. */
-static rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int32_t n_seqs,
-                                   const int32_t *lens, const int32_t *tokens, float *out)
-{
-    const Bert *m = model_state;
-    BertContext *c = ctx_state;
-    if (n_seqs <= 0) return RG_OK;
-    int32_t *starts = xmalloc((size_t)n_seqs, sizeof *starts);
-    if (!starts) return RG_ERR_NOMEM;
-    long R = 0;
-    for (int32_t s = 0; s < n_seqs; s++) {
-        if (lens[s] < 1 || lens[s] > m->n_ctx) {
-            free(starts);
-            fail("bert: a sequence of %d tokens does not fit the context of %d", lens[s], m->n_ctx);
-            return RG_ERR_LIMIT;
-        }
-        starts[s] = (int32_t)R;
-        R += lens[s];
-    }
-    for (long r = 0; r < R; r++)
-        if (tokens[r] < 0 || tokens[r] >= m->n_vocab) {
-            free(starts);
-            fail("bert: token id %d is outside the vocabulary of %d", tokens[r], m->n_vocab);
-            return RG_ERR_INVALID;
-        }
-#ifdef _OPENMP
-    if (c->n_threads > 0) omp_set_num_threads(c->n_threads);
-#endif
-    if (reserve(c, (size_t)R) != 0) {
-        free(starts);
-        return RG_ERR_NOMEM;
-    }
-    int d = m->d, H = m->d_ff;
-    float *x = c->x;
-    for (int32_t s = 0; s < n_seqs; s++)                 /* embeddings */
-        for (int32_t t = 0; t < lens[s]; t++) {
-            long r = starts[s] + t;
-            const float *te = m->tok_emb + (size_t)tokens[r] * d, *pe = m->pos_emb + (size_t)t * d;
-            float *xr = x + r * d;
-            for (int i = 0; i < d; i++) xr[i] = te[i] + pe[i] + (m->type_emb ? m->type_emb[i] : 0.0f);
-        }
-    layernorm(x, x, m->ln_emb_w, m->ln_emb_b, R, d, m->eps);
-    for (int l = 0; l < m->n_layers; l++) {
-        const BertLayer *L = &m->layers[l];
-        matmul_forward(c->qkv, x, L->qkv_w, L->qkv_b, (int)R, d, 3 * d);
-        attention(c->att, c->qkv, c->scores, n_seqs, lens, starts, d, m->n_heads, m->n_ctx);
-        matmul_forward(c->tmp, c->att, L->out_w, L->out_b, (int)R, d, d);
-        vec_add(c->tmp, x, (size_t)R * d);
-        layernorm(x, c->tmp, L->ln_attn_w, L->ln_attn_b, R, d, m->eps);
-        matmul_forward(c->ff, x, L->up_w, L->up_b, (int)R, d, H);
-        gelu_forward(c->ff, c->ff, (size_t)R * H);   /* layers/gelu.c */
-        matmul_forward(c->tmp, c->ff, L->down_w, L->down_b, (int)R, H, d);
-        vec_add(c->tmp, x, (size_t)R * d);
-        layernorm(l == m->n_layers - 1 ? out : x, c->tmp, L->ln_out_w, L->ln_out_b, R, d, m->eps);
-    }
-    free(starts);
-    return RG_OK;
-}
 
 static rg_status bert_hidden(const void *model_state, void *ctx_state, int32_t n, const int32_t *tokens,
                              float *out)

@@ -26,15 +26,6 @@
 #include <omp.h>
 #endif
 
-/* CPU seconds of this process: on a shared machine, the time the encoder
- * really ran (for one thread; wall time is printed beside it). */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static double last_cpu;   /* CPU seconds of the last timed run */
 
 static void report(const char *name, const char *how, size_t bytes, size_t tokens, double seconds)
@@ -50,10 +41,10 @@ static double time_bpe(const Bpe *bpe, const char *text, size_t len, int threads
 {
     double best = 1e30;
     for (int trial = 0; trial < 2; trial++) {
-        double t0 = now_seconds(), c0 = cpu_now();
+        double t0 = now_seconds(), c0 = cpu_seconds();
         if (bpe_encode_parallel(bpe, text, len, 0, threads, ids, len, n) != 0) return -1;
         double dt = now_seconds() - t0;
-        if (dt < best) best = dt, last_cpu = cpu_now() - c0;
+        if (dt < best) best = dt, last_cpu = cpu_seconds() - c0;
     }
     return best;
 }
@@ -93,9 +84,9 @@ int bench_tokenize(int argc, char **argv)
             double best = 1e30;
             size_t n = 0;
             for (int trial = 0; trial < 2; trial++) {
-                double t0 = now_seconds(), c0 = cpu_now();
+                double t0 = now_seconds(), c0 = cpu_seconds();
                 n = (size_t)tokenizer_encode(&vocab, text, (int *)ids, (int)(len + 1));
-                if (now_seconds() - t0 < best) best = now_seconds() - t0, last_cpu = cpu_now() - c0;
+                if (now_seconds() - t0 < best) best = now_seconds() - t0, last_cpu = cpu_seconds() - c0;
             }
             char how[64];
             snprintf(how, sizeof how, "1 thread, %s words", with_commas(mb, (unsigned long long)vocab.size));
@@ -121,9 +112,9 @@ int bench_tokenize(int argc, char **argv)
                 Rng rng;
                 rng_seed(&rng, 10);
                 for (size_t i = 0; i < word_len; i++) word[i] = (char)('a' + rng_u32(&rng) % 26);
-                double t0 = now_seconds(), c0 = cpu_now();
+                double t0 = now_seconds(), c0 = cpu_seconds();
                 int ok = bpe_encode(bpe, word, word_len, 0, ids, word_len, &n) == 0;
-                last_cpu = cpu_now() - c0;
+                last_cpu = cpu_seconds() - c0;
                 if (ok)
                     report(name, "10 MB word, no space", word_len, n, now_seconds() - t0);
                 free(word);

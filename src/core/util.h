@@ -80,6 +80,11 @@ double now_seconds(void);
 /* CPU seconds this process has used, all its threads together. */
 double cpu_seconds(void);
 
+/* CPU seconds this process has run, all its threads together: on a shared
+ * machine, the time the work really had (benchmarks print it beside wall
+ * time). */
+double cpu_seconds(void);
+
 /* A tiny deterministic random generator (xorshift64*), so results depend only
  * on --seed, never on the C library. */
 typedef struct { uint64_t state; } Rng;

@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DEFAULT_BATCH = 32, MAX_BATCH_TOKENS = 16384 };
+enum { DEFAULT_BATCH = 32, MAX_BATCH_TOKENS = 16384, PARALLEL_TEXTS = 64 };
 
 rg_embed_options rg_embed_default(void)
 {
@@ -275,7 +275,9 @@ rg_status embed_texts(const EmbedModel *m, const char *const *texts, int32_t n, 
         free(keys);
         return RG_ERR_NOMEM;
     }
-    #pragma omp parallel for schedule(dynamic, 16)
+    /* A few texts tokenise in microseconds: waking a team for them costs
+     * more (on a busy machine, a wait for a core), so only many do. */
+    #pragma omp parallel for schedule(dynamic, 16) if (n >= PARALLEL_TEXTS)
     for (int32_t i = 0; i < n; i++) tokenize_one(m, texts[i], sep, &tt[i]);
     rg_status st = report_failure(m, texts, tt, n);
     int32_t n_truncated = 0, first_truncated = -1;
@@ -306,7 +308,7 @@ rg_status embed_texts(const EmbedModel *m, const char *const *texts, int32_t n, 
         from += count;
     }
     if (st == RG_OK && opt->normalize) {
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (n >= PARALLEL_TEXTS)
         for (int32_t i = 0; i < n; i++) embed_normalize(out + (size_t)i * m->n_embd, m->n_embd);
     }
     opt->n_truncated = n_truncated;

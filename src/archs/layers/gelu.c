@@ -26,13 +26,19 @@
 
 static const float SQRT_2_OVER_PI = 0.7978845608028654f, GELU_A = 0.044715f;
 
-/* out = gelu(inp), elementwise over n values (out may be inp) */
+enum { GELU_CHUNK = 1 << 14 };
+
+/* out = gelu(inp), elementwise over n values (out may be inp): the kernel
+ * table's loop (scalar.c has the formula as written above; the SIMD tables
+ * compute it as x·σ(2u)), over chunks split across threads. */
 void gelu_forward(float *out, const float *inp, size_t n)
 {
-    #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (n >= 65536)
-    for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanhf(SQRT_2_OVER_PI * (x + GELU_A * x * x * x)));
+    const Kernels *k = kernels();
+    long chunks = (long)((n + GELU_CHUNK - 1) / GELU_CHUNK);
+    #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (chunks >= 4)
+    for (long c = 0; c < chunks; c++) {
+        size_t at = (size_t)c * GELU_CHUNK;
+        k->gelu_forward(out + at, inp + at, n - at < GELU_CHUNK ? n - at : GELU_CHUNK);
     }
 }
 

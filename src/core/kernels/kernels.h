@@ -70,7 +70,31 @@ typedef struct {
                                    const float *inp, int rows, int in_dim, int out_dim,
                                    int o_begin, int o_end);
 
-    /* ---- rows (layers/head.c, layers/layernorm.c) ----------------------- */
+    /* ---- a weight packed once, for inference (archs/bert_forward.c) ------ */
+
+    /* matmul_forward re-packs the weight into its tile order on every call,
+     * which for a product of a few dozen rows costs as much as the product
+     * itself. An encoder that runs the same weights over and over packs them
+     * once at load instead (PackedWeight below):
+     *   packed_floats(out_dim, in_dim)  floats the packed copy needs;
+     *   pack_weight   weight [out_dim, in_dim] into panels of NR output
+     *                 columns, each [in_dim][NR], the last zero-padded;
+     *   matmul_forward_packed  matmul_forward's out[r,o] (columns o_begin <=
+     *                 o < o_end, o_begin a multiple of 64) read from them.
+     * Every out[r,o] is one chain of FMAs in k order, whatever `rows` is, so
+     * a row's result does not depend on the rows around it. NULL in the
+     * scalar table: the plain weight is already its order. */
+    size_t (*packed_floats)(int out_dim, int in_dim);
+    void (*pack_weight)(float *packed, const float *weight, int out_dim, int in_dim);
+    void (*matmul_forward_packed)(float *out, const float *inp, const float *packed,
+                                  const float *bias, int rows, int in_dim, int out_dim,
+                                  int o_begin, int o_end);
+
+    /* ---- rows (layers/head.c, layers/layernorm.c, layers/gelu.c) -------- */
+
+    /* out = gelu(inp) over n values, the tanh form layers/gelu.c derives
+     * (out may be inp). */
+    void (*gelu_forward)(float *out, const float *inp, size_t n);
 
     /* x [n] becomes softmax(x) in place; returns log sum_i exp(x_i), the
      * log-normaliser that cross-entropy needs. */
@@ -172,6 +196,25 @@ void parallel_matmul_backward_input(float *dinp, const float *dout, const float 
                                     int rows, int in_dim, int out_dim);
 void parallel_matmul_backward_weight(float *dweight, float *dbias, const float *dout,
                                      const float *inp, int rows, int in_dim, int out_dim);
+/* A weight packed for the table that was active when it was packed, with
+ * the plain matrix kept: a product asked for under another table (tests
+ * switch tables) or where the table packs nothing runs matmul_forward on it. */
+typedef struct {
+    const Kernels *table;     /* the table whose pack_weight laid it out */
+    float *packed;            /* NULL: use weight                        */
+    const float *weight;      /* [out_dim, in_dim], not owned            */
+    int out_dim, in_dim;
+} PackedWeight;
+
+/* Pack weight (which must outlive p) for the active table; -1 after fail()
+ * when out of memory. packed_weight_free releases the packed copy. */
+int packed_weight_init(PackedWeight *p, const float *weight, int out_dim, int in_dim);
+void packed_weight_free(PackedWeight *p);
+
+/* out [rows, out_dim] = inp [rows, in_dim] · Wᵀ + bias, threaded as
+ * parallel_matmul_forward (by columns, in whole panels, for a few rows). */
+void parallel_matmul_forward_packed(float *out, const float *inp, const PackedWeight *w,
+                                    const float *bias, int rows);
 void parallel_adam_update(float *param, const float *grad, float *m, float *v,
                           size_t n, AdamStep s);
 /* Summed in fixed-size chunks combined in order: the same bits for any

@@ -28,6 +28,9 @@
  *                    over the batch stays in one thread, in order.
  */
 #include "core/kernels/kernels.h"
+#include "core/util.h"
+
+#include <stdlib.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -135,22 +138,24 @@ static void my_slice(int n, int align, int *begin, int *end)
 
 /* ---- the products ------------------------------------------------------ */
 
-typedef void (*ForwardKernel)(float *out, const float *inp, const float *weight, const float *bias,
-                              int rows, int in_dim, int out_dim, int o_begin, int o_end);
+typedef void ForwardSlice(float *out, const float *inp, const float *weight, const float *bias,
+                          int rows, int in_dim, int out_dim, int o_begin, int o_end);
 
-/* The forward product f over threads, by columns or (when rows_may_split)
- * by rows. */
-static void forward_in_slices(ForwardKernel f, int rows_may_split, float *out, const float *inp,
-                              const float *weight, const float *bias, int rows, int in_dim, int out_dim)
+/* The forward product over threads, plain or packed (the same slices:
+ * `weight` is what `product` reads), by output columns or, when
+ * rows_may_split, by rows. column_align: where column slices may start. */
+static void forward_in_slices(ForwardSlice *product, int rows_may_split, int column_align, float *out,
+                              const float *inp, const float *weight, const float *bias, int rows, int in_dim,
+                              int out_dim)
 {
     int n = threads_for((double)rows * in_dim * out_dim);
     if (n == 1) {
-        f(out, inp, weight, bias, rows, in_dim, out_dim, 0, out_dim);
+        product(out, inp, weight, bias, rows, in_dim, out_dim, 0, out_dim);
         return;
     }
     /* Columns when there are few rows or columns to spare, rows otherwise. */
     int by_columns = !rows_may_split || rows < 4 * ROW_ALIGN || out_dim >= 8 * COLUMN_ALIGN * n;
-    int align = by_columns ? (rows < ROW_ALIGN ? 16 : COLUMN_ALIGN) : ROW_ALIGN;
+    int align = by_columns ? column_align : ROW_ALIGN;
     double start = region_clock();
     #pragma omp parallel num_threads(n)
     {
@@ -158,10 +163,10 @@ static void forward_in_slices(ForwardKernel f, int rows_may_split, float *out, c
         int begin, end;
         my_slice(by_columns ? out_dim : rows, align, &begin, &end);
         if (begin < end && by_columns)
-            f(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
+            product(out, inp, weight, bias, rows, in_dim, out_dim, begin, end);
         else if (begin < end)
-            f(out + (size_t)begin * out_dim, inp + (size_t)begin * in_dim,
-              weight, bias, end - begin, in_dim, out_dim, 0, out_dim);
+            product(out + (size_t)begin * out_dim, inp + (size_t)begin * in_dim,
+                    weight, bias, end - begin, in_dim, out_dim, 0, out_dim);
     }
     check_late_start();
 }
@@ -169,7 +174,8 @@ static void forward_in_slices(ForwardKernel f, int rows_may_split, float *out, c
 void parallel_matmul_forward(float *out, const float *inp, const float *weight,
                              const float *bias, int rows, int in_dim, int out_dim)
 {
-    forward_in_slices(kernels()->matmul_forward, 1, out, inp, weight, bias, rows, in_dim, out_dim);
+    forward_in_slices(kernels()->matmul_forward, 1, rows < ROW_ALIGN ? 16 : COLUMN_ALIGN, out, inp, weight,
+                      bias, rows, in_dim, out_dim);
 }
 
 /* Always by output columns: the rows are few, and a column slice leaves
@@ -177,7 +183,39 @@ void parallel_matmul_forward(float *out, const float *inp, const float *weight,
 void parallel_matvec_forward(float *out, const float *inp, const float *weight,
                              const float *bias, int rows, int in_dim, int out_dim)
 {
-    forward_in_slices(kernels()->matvec_forward, 0, out, inp, weight, bias, rows, in_dim, out_dim);
+    forward_in_slices(kernels()->matvec_forward, 0, rows < ROW_ALIGN ? 16 : COLUMN_ALIGN, out, inp, weight,
+                      bias, rows, in_dim, out_dim);
+}
+
+/* Packed panels are NR columns wide (at most 64): slices start at multiples
+ * of COLUMN_ALIGN so that each begins on a panel. */
+void parallel_matmul_forward_packed(float *out, const float *inp, const PackedWeight *w,
+                                    const float *bias, int rows)
+{
+    const Kernels *k = kernels();
+    if (w->packed && w->table == k)
+        forward_in_slices(k->matmul_forward_packed, 1, COLUMN_ALIGN, out, inp, w->packed, bias, rows,
+                          w->in_dim, w->out_dim);
+    else
+        parallel_matmul_forward(out, inp, w->weight, bias, rows, w->in_dim, w->out_dim);
+}
+
+int packed_weight_init(PackedWeight *p, const float *weight, int out_dim, int in_dim)
+{
+    const Kernels *k = kernels();
+    *p = (PackedWeight){ .table = k, .weight = weight, .out_dim = out_dim, .in_dim = in_dim };
+    if (!k->pack_weight) return 0;
+    size_t bytes = k->packed_floats(out_dim, in_dim) * sizeof(float);
+    p->packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p->packed) return fail("out of memory packing a [%d, %d] weight", out_dim, in_dim);
+    k->pack_weight(p->packed, weight, out_dim, in_dim);
+    return 0;
+}
+
+void packed_weight_free(PackedWeight *p)
+{
+    free(p->packed);
+    p->packed = NULL;
 }
 
 void parallel_matmul_backward_input(float *dinp, const float *dout, const float *weight,

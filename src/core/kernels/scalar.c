@@ -59,6 +59,15 @@ static void matmul_backward_weight(float *dweight, float *dbias, const float *do
 
 /* ---- rows ---------------------------------------------------------------- */
 
+/* layers/gelu.c: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) */
+static void gelu_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+    }
+}
+
 /* exp(x - max) / Σ exp(x - max): subtracting the max changes nothing
  * mathematically and keeps exp() from overflowing. */
 static float softmax(float *x, int n)
@@ -269,6 +278,7 @@ const Kernels kernels_scalar = {
     .matvec_forward = matmul_forward,     /* its rows are already independent */
     .matmul_backward_input = matmul_backward_input,
     .matmul_backward_weight = matmul_backward_weight,
+    .gelu_forward = gelu_forward,
     .softmax = softmax,
     .layernorm_forward = layernorm_forward,
     .layernorm_backward = layernorm_backward,

@@ -330,6 +330,56 @@ static void simd_matmul_backward_weight(float *dweight, float *dbias, const floa
     }
 }
 
+/* ---- weights packed once (kernels.h: pack_weight) ------------------------ */
+
+/* Panel p holds output columns p*NR .. p*NR + NR - 1 as the micro-kernel
+ * reads them: [in_dim][NR], element (k, j) = W[p*NR + j, k], zeros past
+ * out_dim. The panels lie one after the other, so the k-block at k0 of
+ * the panel starting at column c is packed + c*in_dim + k0*NR. */
+static size_t simd_packed_floats(int out_dim, int in_dim)
+{
+    return (size_t)((out_dim + NR - 1) / NR) * NR * (size_t)in_dim;
+}
+
+static void simd_pack_weight(float *packed, const float *weight, int out_dim, int in_dim)
+{
+    for (int p0 = 0; p0 < out_dim; p0 += NR) {
+        float *panel = packed + (size_t)p0 * in_dim;
+        for (int k = 0; k < in_dim; k++)
+            for (int j = 0; j < NR; j++)
+                panel[(size_t)k * NR + j] = p0 + j < out_dim ? weight[(size_t)(p0 + j) * in_dim + k] : 0.0f;
+    }
+}
+
+/* simd_matmul_forward with the packing done, in the order that keeps the
+ * weight still: for each chunk of MC rows, each panel of NR columns and
+ * each k-block, the [kc][NR] slice of the panel (32 KB at most) stays in
+ * L1 while the MR-row strips of the chunk's A stream past it from L2 (MC
+ * rows x KC floats, 128 KB). Chunking the rows keeps that stream in L2
+ * beside the output; a whole batch of 512 rows at once would not fit.
+ * No matvec shortcut for few rows: every row takes the same tile path,
+ * so its result does not depend on how many rows share the call. */
+enum { MC = 128 };
+
+static void simd_matmul_forward_packed(float *out, const float *inp, const float *packed,
+                                       const float *bias, int rows, int in_dim, int out_dim,
+                                       int o_begin, int o_end)
+{
+    for (int c0 = 0; c0 < rows; c0 += MC) {
+        int c1 = rows - c0 < MC ? rows : c0 + MC;
+        for (int p0 = o_begin; p0 < o_end; p0 += NR) {
+            int nr = o_end - p0 < NR ? o_end - p0 : NR;
+            for (int k0 = 0; k0 < in_dim; k0 += KC) {
+                int kc = in_dim - k0 < KC ? in_dim - k0 : KC;
+                const float *bp = packed + (size_t)p0 * in_dim + (size_t)k0 * NR;
+                for (int m0 = c0; m0 < c1; m0 += MR)
+                    micro_tile(c1 - m0 < MR ? c1 - m0 : MR, inp + (size_t)m0 * in_dim + k0, in_dim, 1, bp, kc,
+                               out + (size_t)m0 * out_dim + p0, out_dim, nr, k0 == 0, bias ? bias + p0 : NULL);
+            }
+        }
+    }
+}
+
 /* ---- the yardstick (scalar.c: fma_loop) ---------------------------------- */
 
 /* FMA_CHAINS independent vector FMAs per round, all in registers: at least

@@ -390,6 +390,25 @@ static void simd_attention_row(float *out, float *scores, const float *q, const 
     }
 }
 
+/* ---- GELU (scalar.c: gelu_forward) ---------------------------------------- */
+
+/* ½x(1 + tanh u) = x·e^{2u}/(e^{2u} + 1) = x / (1 + e^{-2u}), with
+ * u = √(2/π)(x + 0.044715x³): one exponential and one division per value,
+ * and no 1 + tanh u to cancel for negative x. Within a few ulp of x·σ(2u)
+ * (the scalar tanhf form is within 1e-6·(1 + |x|) of it: test_kernels). */
+static void simd_gelu_forward(float *out, const float *inp, size_t n)
+{
+    const vfloat minus_2c = v_set1(-2.0f * 0.7978845608028654f), a = v_set1(0.044715f), one = v_set1(1.0f);
+    for (size_t i = 0; i < n; i += VLEN) {
+        int len = n - i < VLEN ? (int)(n - i) : VLEN;
+        vfloat x = len == VLEN ? v_load(inp + i) : v_load_part(inp + i, len);
+        vfloat minus_2u = v_mul(v_mul(minus_2c, x), v_fma(v_mul(a, x), x, one));
+        vfloat y = v_div(x, v_add(one, v_exp(minus_2u)));
+        if (len == VLEN) v_store(out + i, y);
+        else v_store_part(out + i, y, len);
+    }
+}
+
 /* ---- Adam (scalar.c: adam_update) ---------------------------------------- */
 
 static void simd_adam_update(float *param, const float *grad, float *m, float *v,
@@ -440,6 +459,10 @@ static void simd_release_scratch(void)
         .matvec_forward = matvec_forward,                     \
         .matmul_backward_input = simd_matmul_backward_input,  \
         .matmul_backward_weight = simd_matmul_backward_weight,\
+        .packed_floats = simd_packed_floats,                  \
+        .pack_weight = simd_pack_weight,                      \
+        .matmul_forward_packed = simd_matmul_forward_packed,  \
+        .gelu_forward = simd_gelu_forward,                    \
         .softmax = simd_softmax,                              \
         .layernorm_forward = simd_layernorm_forward,          \
         .layernorm_backward = simd_layernorm_backward,        \

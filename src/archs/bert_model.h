@@ -1,0 +1,66 @@
+/*
+ * bert_model.h — the BERT encoder's three structs, shared by its loader
+ * (bert.c: the file's tensors and keys → Bert) and its forward pass
+ * (bert_forward.c: token ids → hidden states), as llama2.c's run.c keeps
+ * config, weights and run state side by side.
+ *
+ * Sizes: V vocabulary, d width, h heads, H FFN width, L layers, T
+ * positions; R packed tokens of a batch.
+ */
+#ifndef RUSTGPT_BERT_MODEL_H
+#define RUSTGPT_BERT_MODEL_H
+
+#include "core/kernels/kernels.h"
+#include "rustgpt/plugin.h"
+
+/* One layer's weights. The four matrices are packed once at load into the
+ * order the kernel table's tile reads (kernels.h: PackedWeight); the plain
+ * matrices stay where the file put them. */
+typedef struct {
+    float *qkv_w, *qkv_b;          /* [3d, d], [3d]: q rows, then k, then v */
+    PackedWeight qkv, out, up, down;
+    const float *out_w, *out_b;    /* [d, d], [d]                            */
+    const float *ln_attn_w, *ln_attn_b;
+    const float *up_w, *up_b;      /* [H, d], [H]                            */
+    const float *down_w, *down_b;  /* [d, H], [d]                            */
+    const float *ln_out_w, *ln_out_b;
+} BertLayer;
+
+typedef struct {
+    int32_t n_vocab, d, n_heads, d_ff, n_layers, n_ctx, n_types;
+    float eps;
+    const float *tok_emb, *type_emb, *pos_emb;   /* [V,d], [n_types,d] (may be NULL), [T,d] */
+    const float *ln_emb_w, *ln_emb_b;
+    BertLayer *layers;
+    void **owned;                                /* converted tensors to free */
+    int n_owned;
+} Bert;
+
+/* The activations of one group of texts run by one thread (bert_forward.c
+ * gives each thread whole texts), sized for `rows_cap` packed tokens. */
+typedef struct {
+    size_t rows_cap;
+    float *x, *qkv, *att, *tmp, *ff;             /* [R,d] [R,3d] [R,d] [R,d] [R,H] */
+    float *scores;                               /* [scores_threads, T]            */
+    int scores_threads;
+    int32_t *starts;                             /* [seqs_cap]: each text's first row */
+    int32_t seqs_cap;
+} BertScratch;
+
+/* A context: one user of a shared Bert, one scratch per thread. */
+typedef struct {
+    const Bert *model;
+    int32_t n_threads;                           /* 0: OpenMP's default */
+    BertScratch *scratch;
+    int n_scratch;
+} BertContext;
+
+/* bert_forward.c: the n_seqs texts' ids back to back (lens[s] each) →
+ * hidden states out [Σ lens, d]. The vtable's hidden_batch. */
+rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int32_t n_seqs, const int32_t *lens,
+                            const int32_t *tokens, float *out);
+
+/* bert_forward.c: every scratch buffer of a context. */
+void bert_scratch_free(BertContext *c);
+
+#endif
