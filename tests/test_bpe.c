@@ -22,8 +22,6 @@
 
 static Bpe *cl100k;
 
-static double cpu_seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
-
 /* decode(encode(text)) == text, byte for byte. */
 static int round_trips(const Bpe *bpe, const char *text, size_t len)
 {

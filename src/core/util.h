@@ -77,9 +77,6 @@ const char *with_commas(char *buf, unsigned long long value);
 
 /* Seconds from a monotonic clock, for timing. */
 double now_seconds(void);
-/* CPU seconds this process has used, all its threads together. */
-double cpu_seconds(void);
-
 /* CPU seconds this process has run, all its threads together: on a shared
  * machine, the time the work really had (benchmarks print it beside wall
  * time). */
