@@ -3,11 +3,12 @@
  * give what feeding them one by one gives: for one sequence's prompt in
  * steps of any size, for several sequences at different positions mixed in
  * one batch, across a sliding window, for the rows a caller wants and the
- * hidden states, and with the same bits for any number of threads.
+ * hidden states, and with the same bits for any number of threads or,
+ * in a decoding step, whatever other streams share it.
  *
- * One by one, every product is a matrix-vector product; batched, a
- * matrix-matrix product that sums in another order: the logits agree to
- * float rounding (TOL), not to the bit.
+ * Steps of fewer than 32 rows give each row the bits it gets alone; larger
+ * ones (a prompt) use the blocked product, which sums in another order, so
+ * most checks allow float rounding (TOL).
  */
 #include "test.h"
 #include "infer/batch_forward.h"
@@ -224,6 +225,42 @@ static void test_hidden_rows_are_the_final_layernorm_outputs(void)
     model_free(&m);
 }
 
+/* A step of fewer than MATVEC_MAX_ROWS rows runs each row through the same
+ * operations as a step of its own (tensor.h: matmul_forward_rows): a
+ * stream's logits are the same bits whoever shares its steps. */
+static void test_a_stream_gets_the_same_bits_whoever_shares_its_steps(void)
+{
+    Model m;
+    random_model(&m, 32, GPT_RUSTGPT);
+    int V = m.config.vocab_size;
+    enum { S = 12 };
+    Generator together[S], alone;
+    Generator *ptrs[S];
+    int32_t seq[S];
+    RowBatch rb;
+    CHECK(row_batch_create(&rb, &m, S) == 0);
+    CHECK(generator_create_rows(&alone, &m, 1) == 0);
+    for (int s = 0; s < S; s++) {
+        CHECK(generator_create_rows(&together[s], &m, 1) == 0);
+        ptrs[s] = &together[s];
+        seq[s] = s;
+    }
+    for (int step = 0; step < 6; step++) {
+        int tokens[S];
+        for (int s = 0; s < S; s++) tokens[s] = (s * 7 + step * 3 + 1) % V;
+        row_batch_feed(&rb, ptrs, seq, tokens, S, NULL);
+    }
+    for (int s = 0; s < S; s++) {              /* stream s again, alone */
+        generator_reset(&alone);
+        for (int step = 0; step < 6; step++) generator_feed(&alone, (s * 7 + step * 3 + 1) % V);
+        CHECK(memcmp(alone.logits, together[s].logits, (size_t)V * sizeof(float)) == 0);
+        generator_free(&together[s]);
+    }
+    generator_free(&alone);
+    row_batch_free(&rb);
+    model_free(&m);
+}
+
 /* Each output is computed by the same operations whichever thread does it
  * (kernels/parallel.c), and attention rows are independent: the bits do
  * not depend on the number of threads. */
@@ -276,6 +313,7 @@ int main(void)
     RUN(test_default_outputs_are_each_generators_last_entry);
     RUN(test_a_window_slides_inside_a_batch);
     RUN(test_hidden_rows_are_the_final_layernorm_outputs);
+    RUN(test_a_stream_gets_the_same_bits_whoever_shares_its_steps);
     RUN(test_the_same_bits_for_any_thread_count);
     TESTS_DONE();
 }

@@ -8,12 +8,13 @@
  * numbers, and a step of a small model is bound by that memory traffic. A
  * RowBatch stacks R rows — the prompt of one sequence, or the next token of
  * each of R sequences being decoded together — into [R, d] matrices, so
- * each layer is one matrix-matrix product (matmul_forward over R rows): the
- * weights are read once per step for all R rows. Rows only meet in those
- * products; attention reads each row's own generator's cache, up to the
- * row's own position. The result of every row is the same as feeding its
- * tokens one by one with generator_feed(), up to the rounding of a sum
- * taken in another order (test_batch_forward.c).
+ * each layer is one product over all R rows (tensor.h's
+ * matmul_forward_rows): the weights are read once per step for all of
+ * them. Rows only meet in those products; attention reads each row's own
+ * generator's cache, up to the row's own position. Every row's result is
+ * what feeding its tokens one by one with generator_feed() gives: the same
+ * bits in steps of fewer than 32 rows, the same up to the rounding of sums
+ * taken in another order in bigger ones (test_batch_forward.c).
  *
  * Shapes, R = max_rows: x, ln, att, branch, head_in [R, d]; qkv [R, 3d];
  * hidden [R, H]; logits [R, V]; scores [threads, T].
