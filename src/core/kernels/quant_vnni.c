@@ -4,7 +4,7 @@
  * Makefile; used with the AVX-512 kernels when the CPU reports both,
  * core/quant_tiles.c). They compute the sums of the scalar dot products of
  * core/quant_scalar.c (dot_q8_0, dot_q4_0, dot_q4_K), which carry the
- * arithmetic, and are tested against them (tests/test_quant.c).
+ * arithmetic, and are tested against them (tests/test_quant_tiles.c).
  *
  * The instruction: vpdpbusd acc, u, s  adds to each int32 lane of acc the
  * four products of that lane's unsigned bytes of u with the signed bytes
