@@ -198,9 +198,12 @@ int cmd_bench_api(int argc, char **argv)
                       ((double)info.d_model * n_heads_kv / info.n_heads) * sizeof(uint16_t);   /* F16 */
 
     char params[32];
-    printf("%s: %s %s, %s parameters, %.1f MB, %d thread%s, kernels %s\n", model_path, info.arch, type_name,
+    rg_type weight_type;
+    int tiles = strcmp(type_name, "?") != 0 && quant_type_from_name(type_name, &weight_type) == 0 &&
+                quant_has_integer_tiles(weight_type, info.d_model);
+    printf("%s: %s %s, %s parameters, %.1f MB, %d thread%s, kernels %s%s\n", model_path, info.arch, type_name,
            with_commas(params, info.n_params), st.st_size / 1e6, threads, threads == 1 ? "" : "s",
-           quant_kernels_name());
+           quant_kernels_name(), tiles ? " with integer tiles (VNNI)" : "");
     printf("  %-28s %12s %12s %10s\n", "tokens/s", "rustgpt", "llama.cpp", "ratio");
     char what[64];
     snprintf(what, sizeof what, "prompt (%d tokens)", n_prompt);

@@ -200,7 +200,10 @@ void quant_act_q8_0(const float *x, act_q8_0 *out, int64_t n)
 {
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
         float amax = 0.0f;
-        for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
+        for (int j = 0; j < QK8_0; j++) {   /* (a compare, not fmaxf: a call to libm per value) */
+            float a = fabsf(x[j]);
+            amax = a > amax ? a : amax;
+        }
         float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;   /* as llama.cpp's x86 path */
         out[i].d = quant_f16_to_f32(quant_f32_to_f16(d));   /* stored as f16, as llama.cpp does */
         for (int j = 0; j < QK8_0; j++) out[i].qs[j] = (int8_t)nearest_int(x[j] * id);

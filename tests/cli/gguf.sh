@@ -74,6 +74,13 @@ expect_grep bench_quant_has_bound "$WORK/out" '^memory bound: memcpy of 256 MiB 
 expect_grep bench_quant_has_q4_k "$WORK/out" '^Q4_K +4\.50 '
 expect_status bench_quant_refuses_cols 2 "$RUSTGPT" bench quant --cols 100
 
+# ---- rustgpt bench --model (a few tokens: the report's shape, not its speed) ----------------
+expect_status bench_model_runs 0 "$RUSTGPT" bench --model "$WORK/wide_Q4_0.gguf" --prompt 20 --gen 4 --threads 1 \
+    --no-llamacpp
+expect_grep bench_model_prompt "$WORK/out" '^  prompt \(20 tokens\) +[0-9.]+ +- +-$'
+expect_grep bench_model_per_cpu_second "$WORK/out" '^  decode per CPU-second +[0-9.]+ '
+expect_grep bench_model_bound "$WORK/out" 'bandwidth bound: [0-9.]+ GB/s copy / [0-9.]+ MB of weights per token'
+
 # ---- llama.cpp: one node process asks about every file -----------------------------------
 if ! command -v node > /dev/null 2>&1 || [ ! -d tests/interop/node_modules/node-llama-cpp ]; then
     echo "SKIP gguf_llama_cpp: node-llama-cpp is not installed (make interop-deps)"

@@ -4,7 +4,7 @@
  * Makefile; used with the AVX-512 kernels when the CPU reports both,
  * core/quant_tiles.c). They compute the sums of the scalar dot products of
  * core/quant_scalar.c (dot_q8_0, dot_q4_0, dot_q4_K), which carry the
- * arithmetic, and are tested against them (tests/test_quant.c).
+ * arithmetic, and are tested against them (tests/test_quant_tiles.c).
  *
  * The instruction: vpdpbusd acc, u, s  adds to each int32 lane of acc the
  * four products of that lane's unsigned bytes of u with the signed bytes
@@ -37,13 +37,13 @@ static inline float sum_8_lanes(__m256 v)
  * are then scaled and added to the row's 8-lane sum one block after the
  * other, as llama.cpp's vec_dot does:
  *     acc = fma(d_w·d_a, lanes of block 0, acc);  then block 1 */
-static inline __m256 pair_step(__m256 acc, __m512i u, const act_pair *a, uint16_t d0, uint16_t d1)
+static inline __m256 pair_step(__m256 acc, __m512i u, const act_pair *a, float d0, float d1)
 {
     __m512i isum = _mm512_dpbusd_epi32(_mm512_loadu_si512(a->bias), u, _mm512_loadu_si512(a->qs));
     __m512 lanes = _mm512_cvtepi32_ps(isum);
     __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(lanes), 1));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d0) * a->d[0]), _mm512_castps512_ps256(lanes), acc);
-    return _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d1) * a->d[1]), hi, acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm512_castps512_ps256(lanes), acc);
+    return _mm256_fmadd_ps(_mm256_set1_ps(d1), hi, acc);
 }
 
 /* Q4_0: the 16 bytes of each block hold values j (low nibble) and j + 16
@@ -58,55 +58,61 @@ static inline __m512i q4_0_pair(const block_q4_0 *w)
                                      _mm512_castsi256_si512(hi));
 }
 
-/* Four rows at a time, so that four chains of dependent multiply-adds are
- * in flight (each row's own sum must go block after block); `pair`
- * unpacks the type's blocks. The four rows are one stretch of memory read
- * as four interleaved streams, which the hardware prefetchers follow
- * poorly: while a group is summed, the next group's bytes are requested
- * line by line, evenly over its pairs (`ahead`). */
-#define ROW_AT(block_t, r) ((const char *)W + (size_t)(r) * row_bytes)
-#define STEP(acc, w, pair) acc = pair_step(acc, pair(w + 2 * p), &a[p], w[2 * p].d, w[2 * p + 1].d)
-#define ROWS_OF(block_t, pair)                                                                        \
-    int64_t pairs = cols / 64, r = 0;                                                                 \
-    size_t group = 4 * row_bytes;                                                                     \
-    for (; r + 4 <= n_rows; r += 4) {                                                                 \
-        const block_t *w0 = (const block_t *)ROW_AT(block_t, r);                                      \
-        const block_t *w1 = (const block_t *)ROW_AT(block_t, r + 1);                                  \
-        const block_t *w2 = (const block_t *)ROW_AT(block_t, r + 2);                                  \
-        const block_t *w3 = (const block_t *)ROW_AT(block_t, r + 3);                                  \
-        const char *ahead = ROW_AT(block_t, r + 4), *ahead_end = ahead;                               \
-        size_t step = r + 8 <= n_rows ? group / (size_t)pairs : 0;   /* none past the end */         \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                     \
-        for (int64_t p = 0; p < pairs; p++) {                                                         \
-            for (ahead_end += step; ahead < ahead_end; ahead += 64)                                   \
-                _mm_prefetch(ahead, _MM_HINT_T0);                                                     \
-            STEP(acc0, w0, pair);                                                                     \
-            STEP(acc1, w1, pair);                                                                     \
-            STEP(acc2, w2, pair);                                                                     \
-            STEP(acc3, w3, pair);                                                                     \
-        }                                                                                             \
-        y[r] = sum_8_lanes(acc0);                                                                     \
-        y[r + 1] = sum_8_lanes(acc1);                                                                 \
-        y[r + 2] = sum_8_lanes(acc2);                                                                 \
-        y[r + 3] = sum_8_lanes(acc3);                                                                 \
-    }                                                                                                 \
-    for (; r < n_rows; r++) {                                                                         \
-        const block_t *w0 = (const block_t *)ROW_AT(block_t, r);                                      \
-        __m256 acc0 = _mm256_setzero_ps();                                                            \
-        for (int64_t p = 0; p < pairs; p++) STEP(acc0, w0, pair);                                     \
-        y[r] = sum_8_lanes(acc0);                                                                     \
-    }
-
-static void rows_q4_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
+/* The eight block scales d_w·d_a of a pair of blocks in four rows: one
+ * conversion and one multiply (the same products as one at a time). */
+static inline void pair_scales(const block_q4_0 *w[4], int64_t p, const act_pair *a, float d[8])
 {
-    ROWS_OF(block_q4_0, q4_0_pair)
+    __m128i h = _mm_cvtsi32_si128(w[0][2 * p].d);   /* (vpinsrw takes constant lanes) */
+    h = _mm_insert_epi16(h, w[0][2 * p + 1].d, 1);
+    h = _mm_insert_epi16(h, w[1][2 * p].d, 2);
+    h = _mm_insert_epi16(h, w[1][2 * p + 1].d, 3);
+    h = _mm_insert_epi16(h, w[2][2 * p].d, 4);
+    h = _mm_insert_epi16(h, w[2][2 * p + 1].d, 5);
+    h = _mm_insert_epi16(h, w[3][2 * p].d, 6);
+    h = _mm_insert_epi16(h, w[3][2 * p + 1].d, 7);
+    double da;
+    __builtin_memcpy(&da, a->d, sizeof da);   /* [d_a0, d_a1], repeated */
+    _mm256_storeu_ps(d, _mm256_mul_ps(_mm256_cvtph_ps(h), _mm256_castpd_ps(_mm256_set1_pd(da))));
 }
 
-/* Q4_K against Q8_K: 32 bytes of qs hold sub-blocks 2k (low nibbles) and
- * 2k+1 (high). vpmaddubsw sums level × a in pairs (at most 2·15·127, an
- * int16), then vpdpwssd multiplies those by the sub-block's 6-bit scale
- * and sums into int32 lanes; the mins enter through the Q8_K sums:
- *   dot = d·d_a·sum_j s_j (q·a)_j − dmin·d_a·sum_j m_j (sum a)_j */
+/* Four rows at a time, so that four chains of dependent multiply-adds are
+ * in flight (each row's own sum must go block after block). The four rows
+ * are one stretch of memory read as four interleaved streams, which the
+ * hardware prefetchers follow poorly: while a group is summed, the next
+ * group's bytes are requested line by line, evenly over its pairs. */
+static void rows_q4_0(const void *W, size_t row_bytes, const act_pair *a, int64_t cols, int64_t n_rows, float *y)
+{
+    int64_t pairs = cols / 64, r = 0;
+    for (; r + 4 <= n_rows; r += 4) {
+        const block_q4_0 *w[4];
+        for (int j = 0; j < 4; j++) w[j] = (const block_q4_0 *)((const char *)W + (size_t)(r + j) * row_bytes);
+        const char *ahead = (const char *)W + (size_t)(r + 4) * row_bytes, *ahead_end = ahead;
+        size_t step = r + 8 <= n_rows ? 4 * row_bytes / (size_t)pairs : 0;   /* none past the end */
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int64_t p = 0; p < pairs; p++) {
+            for (ahead_end += step; ahead < ahead_end; ahead += 64) _mm_prefetch(ahead, _MM_HINT_T0);
+            float d[8];
+            pair_scales(w, p, &a[p], d);
+            acc0 = pair_step(acc0, q4_0_pair(w[0] + 2 * p), &a[p], d[0], d[1]);
+            acc1 = pair_step(acc1, q4_0_pair(w[1] + 2 * p), &a[p], d[2], d[3]);
+            acc2 = pair_step(acc2, q4_0_pair(w[2] + 2 * p), &a[p], d[4], d[5]);
+            acc3 = pair_step(acc3, q4_0_pair(w[3] + 2 * p), &a[p], d[6], d[7]);
+        }
+        y[r] = sum_8_lanes(acc0);
+        y[r + 1] = sum_8_lanes(acc1);
+        y[r + 2] = sum_8_lanes(acc2);
+        y[r + 3] = sum_8_lanes(acc3);
+    }
+    for (; r < n_rows; r++) {
+        const block_q4_0 *w0 = (const block_q4_0 *)((const char *)W + (size_t)r * row_bytes);
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t p = 0; p < pairs; p++)
+            acc = pair_step(acc, q4_0_pair(w0 + 2 * p), &a[p], _cvtsh_ss(w0[2 * p].d) * a[p].d[0],
+                            _cvtsh_ss(w0[2 * p + 1].d) * a[p].d[1]);
+        y[r] = sum_8_lanes(acc);
+    }
+}
+
 /* vpshufb controls that spread scale 2k over int16 lanes 0-15 and scale
  * 2k+1 over lanes 16-31, from the 8 scales (int16) repeated in each
  * 128-bit quarter. */
@@ -157,7 +163,7 @@ static void rows_q4_K(const void *W, size_t row_bytes, const block_q8_K *a, int6
         int two = r + 1 < n_rows;
         const block_q4_K *w0 = (const block_q4_K *)((const char *)W + (size_t)r * row_bytes);
         const block_q4_K *w1 = two ? (const block_q4_K *)((const char *)w0 + row_bytes) : w0;
-        /* the next two rows requested meanwhile, as in ROWS_OF */
+        /* the next two rows requested meanwhile, as in rows_q4_0 */
         const char *ahead = (const char *)W + (size_t)(r + 2) * row_bytes, *ahead_end = ahead;
         size_t step = r + 4 <= n_rows ? 2 * row_bytes / (size_t)blocks : 0;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
