@@ -220,7 +220,7 @@ bench-embed: rustgpt $(INTEROP_STAMP)
 BENCH_GGUF = build/bench-gguf
 BENCH_THREADS ?= $(shell nproc)
 BENCH_MODEL_ARGS = --arch llama --dim 768 --layers 8 --ff 2048 --heads 12 --ctx 2048 --vocab 32000
-$(BENCH_GGUF)/llama100m-%.gguf: tests/gguf/random_models.py
+$(BENCH_GGUF)/llama100m-%.gguf: tests/gguf/random_models.py tests/gguf/gguf_writer.py
 	@mkdir -p $(BENCH_GGUF)
 	/usr/bin/python3 tests/gguf/random_models.py $@ $(BENCH_MODEL_ARGS) --type $*
 # (rustgpt order-only: it is phony, and a new build need not requantize)
