@@ -153,6 +153,8 @@ Bpe *bpe_load_hf_json(const char *path);        /* tokenizer.json, model BPE */
 Bpe *bpe_from_hf_text(const char *text, size_t len, const char *what);
 Bpe *bpe_from_tiktoken_text(const char *text, size_t len, const char *what, const char *pattern);
 Bpe *bpe_from_npm_text(const char *text, size_t len, const char *what);
+Bpe *bpe_from_vocab_merges_text(const char *vocab, size_t vocab_len, const char *merges, size_t merges_len,
+                                 const char *vocab_what, const char *merges_what);
 /* Save as a Hugging Face tokenizer.json, atomically. */
 int bpe_save_hf_json(const Bpe *bpe, const char *path);
 /* The file of a built-in name: $RUSTGPT_DATA/tokenizers/NAME.json (or
