@@ -37,24 +37,28 @@
 
 enum { L = 1, N = 2, S = 4, P = 8, UP = 16, LO = 32 };
 
-/* The class of an ASCII byte (0 for bytes >= 0x80). */
-static unsigned char ascii_class[256];
-
-static void init_classes(void)
-{
-    for (int c = 0; c < 128; c++) {
-        unsigned char k = P;
-        if (c >= 'A' && c <= 'Z') k = L | UP;
-        else if (c >= 'a' && c <= 'z') k = L | LO;
-        else if (c >= '0' && c <= '9') k = N;
-        else if ((c >= '\t' && c <= '\r') || c == ' ') k = S;
-        ascii_class[c] = k;
-    }
-}
+/* The class of each byte: ASCII as above, 0 for bytes >= 0x80. */
+static const unsigned char ascii_class[256] = {
+    /* 0x00-0x0f: controls, \t \n \v \f \r */
+    P, P, P, P, P, P, P, P, P, S, S, S, S, S, P, P,
+    /* 0x10-0x1f: controls */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    /* 0x20-0x2f: space ! " # $ % & ' ( ) * + , - . / */
+    S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    /* 0x30-0x3f: 0-9 : ; < = > ? */
+    N, N, N, N, N, N, N, N, N, N, P, P, P, P, P, P,
+    /* 0x40-0x4f: @ A-O */
+    P, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP,
+    /* 0x50-0x5f: P-Z [ \ ] ^ _ */
+    L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, L|UP, P, P, P, P, P,
+    /* 0x60-0x6f: ` a-o */
+    P, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO,
+    /* 0x70-0x7f: p-z { | } ~ DEL */
+    L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, L|LO, P, P, P, P, P,
+};
 
 BpeScan bpe_scan_kind(const char *pattern)
 {
-    if (!ascii_class['a']) init_classes();   /* idempotent: racing threads write the same */
     if (!pattern) return BPE_SCAN_NONE;
     if (strcmp(pattern, BPE_PATTERN_GPT2) == 0) return BPE_SCAN_GPT2;
     if (strcmp(pattern, BPE_PATTERN_CL100K) == 0) return BPE_SCAN_CL100K;
