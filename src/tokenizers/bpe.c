@@ -23,6 +23,14 @@ static size_t pow2_at_least(size_t n)
 
 /* ---- building ------------------------------------------------------------------ */
 
+/* A number no other tokenizer of this process has had: the per-thread
+ * piece cache of bpe_encode.c belongs to one serial at a time. */
+static uint64_t next_serial(void)
+{
+    static _Atomic uint64_t serials;
+    return atomic_fetch_add(&serials, 1) + 1;
+}
+
 Bpe *bpe_new(uint32_t n_ids)
 {
     Bpe *bpe = xcalloc(1, sizeof *bpe);
@@ -33,8 +41,7 @@ Bpe *bpe_new(uint32_t n_ids)
     bpe->n_by_bytes = pow2_at_least((size_t)n_ids * 2 + 2);
     bpe->by_bytes = xcalloc(bpe->n_by_bytes, sizeof *bpe->by_bytes);
     bpe->bos = bpe->eos = -1;
-    static _Atomic uint64_t serials;
-    bpe->serial = atomic_fetch_add(&serials, 1) + 1;
+    bpe->serial = next_serial();
     if (!bpe->tok_off || !bpe->tok_len || !bpe->by_bytes) {
         bpe_free(bpe);
         return NULL;
@@ -179,6 +186,7 @@ int bpe_finish(Bpe *bpe, const char *what)
             return fail("%s: the vocabulary has no token for byte 0x%02x (a byte-level BPE needs all 256)",
                         what, b);
     if (!bpe->pattern && bpe_set_pattern(bpe, BPE_PATTERN_CL100K) != 0) return -1;
+    bpe->serial = next_serial();   /* ids cached while it was being built are not its ids */
     bpe->finished = 1;
     return 0;
 }
