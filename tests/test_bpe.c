@@ -186,6 +186,26 @@ static void test_train_save_load(void)
  * pieces one by one gives the ids of the whole, for each known pattern,
  * with specials parsed (none may be cut) and on text that has every kind of
  * cut and the near misses ("don|'t" is not one). */
+/* The piece cache is per thread and belongs to one tokenizer at a time:
+ * encoding with gpt2 between two cl100k_base encodes must not hand either
+ * the other's ids (" cats" is 19987 in cl100k_base, 11875 in gpt2). */
+static void test_piece_cache_follows_the_tokenizer(void)
+{
+    Bpe *gpt2 = bpe_load(ENCODERS "/gpt2.json");
+    CHECK(gpt2 != NULL);
+    if (!gpt2) return;
+    const char *text = "I've 12345 cats! cats cats";
+    int32_t a[32], b[32], c[32];
+    size_t na, nb, nc;
+    CHECK(bpe_encode(cl100k, text, strlen(text), 0, a, 32, &na) == 0);
+    CHECK(bpe_encode(gpt2, text, strlen(text), 0, b, 32, &nb) == 0);
+    CHECK(bpe_encode(cl100k, text, strlen(text), 0, c, 32, &nc) == 0);
+    CHECK(na == nc && memcmp(a, c, na * sizeof *a) == 0);
+    CHECK(na == 9 && a[5] == 19987 && a[8] == 19987);
+    CHECK(nb == 8 && b[4] == 11875 && b[7] == 11875);
+    bpe_free(gpt2);
+}
+
 static void test_safe_cuts_keep_the_ids(void)
 {
     static const char *const words[] = {
@@ -247,6 +267,7 @@ int main(void)
     RUN(test_public_api_by_name);
     RUN(test_model_metadata_round_trip);
     RUN(test_train_save_load);
+    RUN(test_piece_cache_follows_the_tokenizer);
     RUN(test_safe_cuts_keep_the_ids);
     RUN(test_long_word_is_about_linear);
     bpe_free(cl100k);
