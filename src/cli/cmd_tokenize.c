@@ -191,7 +191,7 @@ static int tokenize_stream(Tokenize *t, FILE *in, int special_mode)
         if (!eof) {
             if (!safe || len < cap) continue;
             size_t cut = 0;
-            for (size_t p = len - 2; p > len / 2 && !cut; p--)   /* the last safe cut */
+            for (size_t p = len - 2; p > 0 && !cut; p--)   /* the last safe cut */
                 if (bpe_safe_cut(t->bpe, buf, p, len)) cut = p;
             if (!cut) continue;
             upto = cut;
