@@ -4,7 +4,9 @@
  * about linear time, the public API (rg_tokenizer_load by name, specials,
  * BOS, a too-small buffer), the model-metadata form (to_source ->
  * from_source gives the same ids), the tokenizer.json writer reading
- * back, and the safe places to cut a text for many threads. The ranks come from tiktoken's npm package (tests/interop).
+ * back, the per-thread piece cache following the tokenizer, and the safe
+ * places to cut a text for many threads. The ranks come from tiktoken's
+ * npm package (tests/interop).
  */
 #include "test.h"
 #include "rustgpt.h"
