@@ -9,6 +9,7 @@
 #   make bench-serve     the server's requests/s, tokens/s and TTFT at 1/4/16 streams
 #   make load-serve      60 s of autocannon on the server: failures, memory, descriptors
 #   make bench-tokenize  tokenizer speed beside tiktoken (BENCH_MB of text)
+#   make mem-tokenize    peak memory of tokenizing a 1 GB file and a 1 GB line
 #   make compare-tokenizers  word-level vs BPE models at equal width (WordNet text)
 #   make plot LOG=F.csv  a PNG loss curve from `rustgpt train --log F.csv` (gnuplot)
 #   make fuzz            run each libFuzzer target (needs clang) for FUZZ_SECONDS
@@ -94,7 +95,7 @@ $(BUILD)/core/kernels/quant_avx2.o $(FUZZ_DIR)/core/kernels/quant_avx2.o:     IS
 $(BUILD)/core/kernels/quant_avx512.o $(FUZZ_DIR)/core/kernels/quant_avx512.o: ISA = -mavx512f -mavx512vl -mavx2 -mfma -mf16c
 $(BUILD)/core/kernels/quant_vnni.o $(FUZZ_DIR)/core/kernels/quant_vnni.o: ISA = -mavx512f -mavx512vl -mavx512bw -mavx512vnni -mavx2 -mfma -mf16c
 
-.PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize compare-tokenizers
+.PHONY: tokenizer-data all test valgrind bench bench-gguf plot fuzz clean interop-deps examples install coverage bench-serve load-serve bench-tokenize mem-tokenize compare-tokenizers
 all: rustgpt $(BUILD)/librustgpt.so
 
 ifeq ($(SANITIZE),1)
@@ -243,6 +244,10 @@ BENCH_TEXT = $(BUILD)/bench-text-$(BENCH_MB)mb.txt
 $(BENCH_TEXT): tests/interop/make_corpus.py
 	@mkdir -p $(BUILD)
 	python3 tests/interop/make_corpus.py $@ $(BENCH_MB)
+# Peak memory of `rustgpt tokenize` on MEM_MB (1,000) MB of that English,
+# as lines and as one line (scripts/mem_tokenize.sh).
+mem-tokenize: rustgpt $(BENCH_TEXT) $(TOKENIZER_DATA)
+	sh scripts/mem_tokenize.sh ./rustgpt $(BENCH_TEXT)
 bench-tokenize: rustgpt $(BENCH_TEXT) $(INTEROP_STAMP)
 	@RUSTGPT_DATA=$${RUSTGPT_DATA:-tests/interop/node_modules/tiktoken/encoders} \
 	    ./rustgpt bench tokenize --text $(BENCH_TEXT) | tee $(BUILD)/bench-tokenize.txt

@@ -3,8 +3,10 @@
  * round-trip (invalid UTF-8, NULs), a 4 MB word with no space encodes in
  * about linear time, the public API (rg_tokenizer_load by name, specials,
  * BOS, a too-small buffer), the model-metadata form (to_source ->
- * from_source gives the same ids), and the tokenizer.json writer reading
- * back. The ranks come from tiktoken's npm package (tests/interop).
+ * from_source gives the same ids), the tokenizer.json writer reading
+ * back, the per-thread piece cache following the tokenizer, and the safe
+ * places to cut a text for many threads. The ranks come from tiktoken's
+ * npm package (tests/interop).
  */
 #include "test.h"
 #include "rustgpt.h"
@@ -180,6 +182,80 @@ static void test_train_save_load(void)
     CHECK(bpe_train(texts, lens, 1, &tiny) == NULL);   /* below 256 bytes */
 }
 
+/* Cutting a text at every safe place (bpe_parallel.c) and encoding the
+ * pieces one by one gives the ids of the whole, for each known pattern,
+ * with specials parsed (none may be cut) and on text that has every kind of
+ * cut and the near misses ("don|'t" is not one). */
+/* The piece cache is per thread and belongs to one tokenizer at a time:
+ * encoding with gpt2 between two cl100k_base encodes must not hand either
+ * the other's ids (" cats" is 19987 in cl100k_base, 11875 in gpt2). */
+static void test_piece_cache_follows_the_tokenizer(void)
+{
+    Bpe *gpt2 = bpe_load(ENCODERS "/gpt2.json");
+    CHECK(gpt2 != NULL);
+    if (!gpt2) return;
+    const char *text = "I've 12345 cats! cats cats";
+    int32_t a[32], b[32], c[32];
+    size_t na, nb, nc;
+    CHECK(bpe_encode(cl100k, text, strlen(text), 0, a, 32, &na) == 0);
+    CHECK(bpe_encode(gpt2, text, strlen(text), 0, b, 32, &nb) == 0);
+    CHECK(bpe_encode(cl100k, text, strlen(text), 0, c, 32, &nc) == 0);
+    CHECK(na == nc && memcmp(a, c, na * sizeof *a) == 0);
+    CHECK(na == 9 && a[5] == 19987 && a[8] == 19987);
+    CHECK(nb == 8 && b[4] == 11875 && b[7] == 11875);
+    bpe_free(gpt2);
+}
+
+static void test_safe_cuts_keep_the_ids(void)
+{
+    static const char *const words[] = {
+        "the", " cat", "don't", "WE'LL", "x86", "4th", "1234567", "word.", "(paren)", "a.b.c", "\n", "\n\n",
+        "  ", "end.\nNext", "<|endoftext|>", "<|fim_prefix|>", "caf\xc3\xa9", "na\xc3\xafve\xe2\x80\x94x",
+        "\xf0\x9f\x8e\x89", "HTTPServer", "i18n", "a/b", "!!\n", "\t", "'s", "Z", "9", "-", ",",
+    };
+    static const char *const names[] = { "gpt2", "cl100k_base", "o200k_base" };
+    size_t n_words = sizeof words / sizeof *words, cap = 1 << 16;
+    char *text = malloc(cap);
+    int32_t *whole = malloc(cap * sizeof *whole), *parts = malloc(cap * sizeof *parts);
+    Rng rng;
+    rng_seed(&rng, 5);
+    for (int e = 0; e < 3; e++) {
+        char path[256];
+        snprintf(path, sizeof path, ENCODERS "/%s.json", names[e]);
+        Bpe *bpe = bpe_load(path);
+        CHECK(bpe != NULL && bpe_cuts_are_safe(bpe));
+        if (!bpe) continue;
+        int same = 1;
+        size_t n_cuts = 0;
+        for (int trial = 0; trial < 200 && same; trial++) {
+            size_t len = 0;
+            while (len + 64 < cap / 4) {
+                const char *w = words[rng_u32(&rng) % n_words];
+                memcpy(text + len, w, strlen(w));
+                len += strlen(w);
+                if (rng_u32(&rng) % 3) text[len++] = ' ';
+            }
+            size_t n_whole = 0, n_parts = 0, start = 0;
+            CHECK(bpe_encode(bpe, text, len, BPE_PARSE_SPECIAL, whole, cap, &n_whole) == 0);
+            for (size_t p = 1; p <= len; p++) {
+                if (p < len && !bpe_safe_cut(bpe, text, p, len)) continue;
+                size_t n = 0;
+                CHECK(bpe_encode(bpe, text + start, p - start, BPE_PARSE_SPECIAL, parts + n_parts, cap - n_parts, &n) == 0);
+                n_parts += n;
+                n_cuts++;
+                start = p;
+            }
+            same = n_whole == n_parts && memcmp(whole, parts, n_whole * sizeof *whole) == 0;
+        }
+        if (!same) printf("    %s: the pieces' ids differ from the whole's\n", names[e]);
+        CHECK(same && n_cuts > 10000);
+        bpe_free(bpe);
+    }
+    free(text);
+    free(whole);
+    free(parts);
+}
+
 int main(void)
 {
     cl100k = bpe_load(ENCODERS "/cl100k_base.json");
@@ -191,6 +267,8 @@ int main(void)
     RUN(test_public_api_by_name);
     RUN(test_model_metadata_round_trip);
     RUN(test_train_save_load);
+    RUN(test_piece_cache_follows_the_tokenizer);
+    RUN(test_safe_cuts_keep_the_ids);
     RUN(test_long_word_is_about_linear);
     bpe_free(cl100k);
     TESTS_DONE();

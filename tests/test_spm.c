@@ -122,11 +122,47 @@ static void test_decode_gives_the_text_back(void)
     spm_tokenizer.destroy(t);
 }
 
+/* Without byte pieces a missing character is the unknown token; an
+ * unknown_token_id outside the vocabulary is refused when the vocabulary is
+ * read, and with none at all (-1) such a character is an error, never the
+ * id -1 (fuzz_tokenizer_meta found ids of -1 before). */
+static void test_unknown_id_is_checked(void)
+{
+    for (int unk = 0; unk < 3; unk++) {
+        rg_source *src;
+        rg_source_new(&src);
+        size_t lens[N_PIECES];
+        double sc[N_PIECES];
+        for (int i = 0; i < N_PIECES; i++) lens[i] = strlen(pieces[i]), sc[i] = scores[i];
+        rg_source_set_string(src, "tokenizer.ggml.model", "llama", 5);
+        rg_source_set_string_array(src, "tokenizer.ggml.tokens", (const char *const *)pieces, lens, N_PIECES);
+        rg_source_set_float_array(src, "tokenizer.ggml.scores", sc, N_PIECES);
+        rg_source_set_int_array(src, "tokenizer.ggml.token_type", types, N_PIECES);
+        const int64_t unk_id[] = { 0, N_PIECES + 5, -1 };
+        rg_source_set_int(src, "tokenizer.ggml.unknown_token_id", unk_id[unk]);
+        void *t = NULL;
+        rg_status st = spm_tokenizer.from_source(src, &t);
+        rg_source_free(src);
+        int32_t ids[16];
+        size_t n = 0;
+        if (unk == 0) {
+            CHECK(st == RG_OK && encodes(t, "hex", 0, (int32_t[]){ 12, 0 }, 2));   /* ▁he <unk> */
+        } else if (unk == 1) {
+            CHECK(st == RG_ERR_FORMAT && t == NULL);
+        } else {
+            CHECK(st == RG_OK && t != NULL);
+            CHECK(t && spm_tokenizer.encode(t, "hex", 3, 0, ids, 16, &n) == RG_ERR_FORMAT);
+        }
+        if (t) spm_tokenizer.destroy(t);
+    }
+}
+
 int main(void)
 {
     RUN(test_merges_follow_scores);
     RUN(test_missing_characters_become_bytes);
     RUN(test_special_pieces_are_cut_out);
     RUN(test_decode_gives_the_text_back);
+    RUN(test_unknown_id_is_checked);
     TESTS_DONE();
 }

@@ -14,9 +14,11 @@
  * them their ids, `--special plain` encodes them as ordinary text.
  *
  * A large input is read in blocks of 8 MB per thread, each cut at a safe
- * place (bpe_parallel.c) and encoded on every thread. Memory stays near
- * 5 x (threads x block) whatever the file's size, as long as a safe place
- * comes every block; a file without one is read whole.
+ * place (bpe_parallel.c: between words, after a line) and encoded on every
+ * thread. Memory stays near 5 x (threads x block) plus the vocabulary
+ * whatever the file's size (`make mem-tokenize` measures a 1 GB file and a
+ * 1 GB line), as long as a safe place comes every block; without one the
+ * block grows, and past BPE_MAX_PIECE (256 MB) the input is refused.
  */
 #include "cli/cli.h"
 #include "cli/api_cli.h"
@@ -82,7 +84,9 @@ typedef struct {
     const Bpe *bpe;
     int flags, out, n_threads;
     unsigned long long n_tokens;
-    char *obuf;                 /* formatted output */
+    int32_t *ids;               /* one block's ids, kept from block to block */
+    size_t ids_cap;
+    char *obuf;                 /* formatted output, likewise */
     size_t obuf_cap;
 } Tokenize;
 
@@ -114,8 +118,9 @@ static int emit_ids(Tokenize *t, const int32_t *ids, size_t n)
     }
     if (n * 12 > t->obuf_cap) {
         free(t->obuf);
+        t->obuf_cap = 0;
+        if (!(t->obuf = xmalloc(n * 12 + 64, 1))) return -1;
         t->obuf_cap = n * 12 + 64;
-        if (!(t->obuf = xmalloc(t->obuf_cap, 1))) return -1;
     }
     char *o = t->obuf;
     for (size_t i = 0; i < n; i++) {
@@ -133,12 +138,15 @@ static int emit_ids(Tokenize *t, const int32_t *ids, size_t n)
 /* Encode one block on every thread and emit its ids. */
 static int encode_block(Tokenize *t, const char *text, size_t len)
 {
-    int32_t *ids = xmalloc(len ? len : 1, sizeof *ids);   /* a token has >= 1 byte */
+    if (len > t->ids_cap) {     /* a token has >= 1 byte: len ids are enough */
+        free(t->ids);
+        t->ids_cap = 0;
+        if (!(t->ids = xmalloc(len, sizeof *t->ids))) return -1;
+        t->ids_cap = len;
+    }
     size_t n = 0;
-    int rc = ids ? bpe_encode_parallel(t->bpe, text, len, t->flags, t->n_threads, ids, len, &n) : -1;
-    if (rc == 0) rc = emit_ids(t, ids, n);
-    free(ids);
-    return rc;
+    int rc = bpe_encode_parallel(t->bpe, text, len, t->flags, t->n_threads, t->ids, len, &n);
+    return rc == 0 ? emit_ids(t, t->ids, n) : rc;
 }
 
 static int check_specials(const Tokenize *t, const char *text, size_t len, unsigned long long offset, int mode)
@@ -163,7 +171,12 @@ static int tokenize_stream(Tokenize *t, FILE *in, int special_mode)
     unsigned long long offset = 0;
     int rc = 0, eof = 0;
     while (rc == 0 && !eof) {
-        if (len == cap) {   /* no safe cut in a whole buffer: grow */
+        if (len == cap) {   /* no safe cut in a whole buffer: grow, up to the longest pre-token */
+            if (cap > BPE_MAX_PIECE) {
+                rc = fail("the input has no place to cut between bytes %llu and %llu (%zu MB without a word "
+                          "boundary): too long to encode", offset, offset + (unsigned long long)len, len >> 20);
+                break;
+            }
             char *grown = realloc(buf, cap *= 2);
             if (!grown) { rc = fail("out of memory reading the input"); break; }
             buf = grown;
@@ -178,8 +191,8 @@ static int tokenize_stream(Tokenize *t, FILE *in, int special_mode)
         if (!eof) {
             if (!safe || len < cap) continue;
             size_t cut = 0;
-            for (size_t p = len - 2; p > len / 2 && !cut; p--)   /* the last safe cut */
-                if (bpe_safe_cut(buf, p, len)) cut = p;
+            for (size_t p = len - 2; p > 0 && !cut; p--)   /* the last safe cut */
+                if (bpe_safe_cut(t->bpe, buf, p, len)) cut = p;
             if (!cut) continue;
             upto = cut;
         }
@@ -237,7 +250,7 @@ int cmd_tokenize(int argc, char **argv)
 #endif
     if (threads < 1) threads = 1;
     if (threads > 32) threads = 32;
-    Tokenize t = { bpe, mode == SPECIAL_ALLOW ? BPE_PARSE_SPECIAL : 0, out, threads, 0, NULL, 0 };
+    Tokenize t = { bpe, mode == SPECIAL_ALLOW ? BPE_PARSE_SPECIAL : 0, out, threads, 0, NULL, 0, NULL, 0 };
     FILE *in = stdin;
     if (arg && strcmp(arg, "-") != 0 && !(in = fopen(arg, "rb"))) {
         bpe_free(bpe);
@@ -250,6 +263,7 @@ int cmd_tokenize(int argc, char **argv)
         else if (out == OUT_IDS) printf("\n");
         if (fflush(stdout) != 0) rc = fail("cannot write the output");
     }
+    free(t.ids);
     free(t.obuf);
     bpe_free(bpe);
     return rc == 0 ? EXIT_OK : EXIT_RUNTIME;

@@ -20,10 +20,12 @@
  *     merge rule, and only listed pairs merge (unless "ignore_merges").
  * Both become one table: (left id, right id) -> (rank, merged id).
  *
- * Files: bpe.c (tables, encode, decode), bpe_pretok.c (regex and specials),
- * bpe_load.c (tiktoken / npm / vocab.json+merges / tokenizer.json readers and
- * the tokenizer.json writer), bpe_train.c (learning merges from text),
- * bpe_plugin.c (the rg_tokenizer_vtable and GGUF metadata).
+ * Files: bpe.c (tables, decode), bpe_encode.c (specials, piece cache,
+ * merge), bpe_pretok.c (the regex), bpe_scan.c (its ASCII fast path),
+ * bpe_parallel.c (many threads), bpe_load.c and bpe_load_hf.c (tiktoken,
+ * npm, vocab.json + merges.txt and tokenizer.json readers), bpe_save.c
+ * (the tokenizer.json writer), bpe_train.c (learning merges from text),
+ * bpe_vtable.c (the rg_tokenizer_vtable and GGUF metadata).
  */
 #ifndef RUSTGPT_BPE_H
 #define RUSTGPT_BPE_H
@@ -116,10 +118,11 @@ int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
 int bpe_encode_parallel(const Bpe *bpe, const char *text, size_t len, int flags, int n_threads,
                         int32_t *ids, size_t cap, size_t *n_out);
 /* Safe places to cut a text for the known patterns (bpe_parallel.c says
- * which): is p one, the first at or after from (0 when none), and does this
- * tokenizer's pattern allow them at all. */
-int bpe_safe_cut(const char *text, size_t p, size_t len);
-size_t bpe_next_safe_cut(const char *text, size_t from, size_t len);
+ * which; never inside one of bpe's specials): is p one, the first at or
+ * after from (0 when none), and does this tokenizer's pattern allow them at
+ * all. */
+int bpe_safe_cut(const Bpe *bpe, const char *text, size_t p, size_t len);
+size_t bpe_next_safe_cut(const Bpe *bpe, const char *text, size_t from, size_t len);
 int bpe_cuts_are_safe(const Bpe *bpe);
 
 /* Decode ids: concatenated bytes into buf[0..cap), *len_out the length the
@@ -150,6 +153,8 @@ Bpe *bpe_load_hf_json(const char *path);        /* tokenizer.json, model BPE */
 Bpe *bpe_from_hf_text(const char *text, size_t len, const char *what);
 Bpe *bpe_from_tiktoken_text(const char *text, size_t len, const char *what, const char *pattern);
 Bpe *bpe_from_npm_text(const char *text, size_t len, const char *what);
+Bpe *bpe_from_vocab_merges_text(const char *vocab, size_t vocab_len, const char *merges, size_t merges_len,
+                                 const char *vocab_what, const char *merges_what);
 /* Save as a Hugging Face tokenizer.json, atomically. */
 int bpe_save_hf_json(const Bpe *bpe, const char *path);
 /* The file of a built-in name: $RUSTGPT_DATA/tokenizers/NAME.json (or

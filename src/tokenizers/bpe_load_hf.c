@@ -84,21 +84,16 @@ static uint32_t vocab_max_id(const cJSON *vocab)
     return n;
 }
 
-Bpe *bpe_load_vocab_merges(const char *vocab_path, const char *merges_path)
+Bpe *bpe_from_vocab_merges_text(const char *vocab_text, size_t len, const char *merges, size_t mlen,
+                                 const char *vocab_path, const char *merges_path)
 {
-    size_t len, mlen;
-    char *text = read_whole_file(vocab_path, &len);
-    if (!text) return NULL;
-    cJSON *vocab = cJSON_ParseWithLength(text, len);
-    free(text);
+    cJSON *vocab = cJSON_ParseWithLength(vocab_text, len);
     if (!cJSON_IsObject(vocab)) {
         cJSON_Delete(vocab);
         return fail("%s: expected a JSON object {\"token\": id}", vocab_path), NULL;
     }
     Bpe *bpe = bpe_new(vocab_max_id(vocab));
-    char *merges = NULL;
     if (!bpe || set_vocab(bpe, vocab, vocab_path) != 0) goto bad;
-    if (!(merges = read_whole_file(merges_path, &mlen))) goto bad;
     size_t no = 0;
     for (size_t i = 0, line_no = 1; i < mlen; line_no++) {
         const char *line = merges + i, *nl = memchr(line, '\n', mlen - i);
@@ -130,13 +125,21 @@ Bpe *bpe_load_vocab_merges(const char *vocab_path, const char *merges_path)
     }
     if (bpe_set_pattern(bpe, BPE_PATTERN_GPT2) != 0 || bpe_finish(bpe, vocab_path) != 0) goto bad;
     cJSON_Delete(vocab);
-    free(merges);
     return bpe;
 bad:
     cJSON_Delete(vocab);
-    free(merges);
     bpe_free(bpe);
     return NULL;
+}
+
+Bpe *bpe_load_vocab_merges(const char *vocab_path, const char *merges_path)
+{
+    size_t len, mlen;
+    char *vocab = read_whole_file(vocab_path, &len), *merges = vocab ? read_whole_file(merges_path, &mlen) : NULL;
+    Bpe *bpe = merges ? bpe_from_vocab_merges_text(vocab, len, merges, mlen, vocab_path, merges_path) : NULL;
+    free(vocab);
+    free(merges);
+    return bpe;
 }
 
 /* The pattern of a tokenizer.json pre_tokenizer: a Split with a Regex, or a

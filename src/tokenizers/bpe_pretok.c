@@ -1,5 +1,5 @@
 /*
- * bpe_pretok.c — cutting text into pre-tokens before the merge (bpe.c).
+ * bpe_pretok.c — cutting text into pre-tokens before the merge (bpe_encode.c).
  *
  * The split is tiktoken's: its regular expression, run left to right, each
  * match one pre-token. cl100k_base's pattern, for instance, makes
@@ -8,10 +8,12 @@
  *
  * so merges never cross a word, a number is cut every three digits, and a
  * space sticks to the word after it. The engine is PCRE2 in UTF mode with
- * Unicode properties (\p{L}, \p{N}) and its JIT compiler. It was chosen over
- * a hand-written scanner because it runs tiktoken's patterns verbatim (any
- * tokenizer.json pattern works too) and, measured on English prose, is not
- * the bottleneck once the merge is fast: see docs/14-subword-tokenizers.md.
+ * Unicode properties (\p{L}, \p{N}) and its JIT compiler, so tiktoken's
+ * patterns run verbatim (any tokenizer.json pattern works too). For the
+ * three known patterns an ASCII scanner (bpe_scan.c) decides every
+ * pre-token that ASCII bytes alone decide and leaves the rest to PCRE2:
+ * once the piece cache made the merge cheap, the regex was a third of the
+ * time on English prose (docs/14-subword-tokenizers.md).
  *
  * One translation makes PCRE2 agree with Rust's regex, which tiktoken uses:
  * Rust's \s is the Unicode White_Space property, exactly
@@ -103,8 +105,9 @@ int bpe_pattern_compile(Bpe *bpe)
                     (size_t)at);
     }
     /* Without JIT (a platform PCRE2 lacks it for) the interpreter still works. */
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    bpe->jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     bpe->regex = re;
+    bpe->scan = bpe_scan_kind(bpe->pattern);
     return 0;
 }
 
@@ -112,6 +115,8 @@ void bpe_pattern_free(Bpe *bpe)
 {
     if (bpe->regex) pcre2_code_free(bpe->regex);
     bpe->regex = NULL;
+    bpe->jit = 0;
+    bpe->scan = BPE_SCAN_NONE;
 }
 
 int bpe_set_pattern(Bpe *bpe, const char *pattern)
@@ -124,8 +129,17 @@ int bpe_set_pattern(Bpe *bpe, const char *pattern)
 
 /* ---- the split ------------------------------------------------------------------ */
 
-int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
-                    int (*fn)(const char *piece, size_t n, void *ctx), void *ctx)
+/* The next match at or after pos: PCRE2's JIT code when there is some
+ * (pcre2_jit_match skips pcre2_match's checks of its arguments), else the
+ * interpreter. Returns PCRE2's code: > 0 matched, NOMATCH, or an error. */
+static int regex_match(const Bpe *bpe, const char *text, size_t len, size_t pos, pcre2_match_data *md)
+{
+    if (bpe->jit) return pcre2_jit_match(bpe->regex, (PCRE2_SPTR)text, len, pos, 0, md, NULL);
+    return pcre2_match(bpe->regex, (PCRE2_SPTR)text, len, pos, PCRE2_NO_UTF_CHECK, md, NULL);
+}
+
+int bpe_pretokenize_with(const Bpe *bpe, const char *text, size_t len, int use_scanner,
+                         int (*fn)(const char *piece, size_t n, void *ctx), void *ctx)
 {
     if (len == 0) return 0;
     if (!bpe->regex) return fn(text, len, ctx);
@@ -133,10 +147,19 @@ int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
      * encoding allocates nothing after that (rg_tokenize's promise). */
     static _Thread_local pcre2_match_data *md;
     if (!md && !(md = pcre2_match_data_create(1, NULL))) return fail("out of memory");
+    BpeScan scan = use_scanner ? (BpeScan)bpe->scan : BPE_SCAN_NONE;
+    const unsigned char *bytes = (const unsigned char *)text;
     size_t pos = 0, covered = 0;    /* next search start; end of the last piece */
     int rc = 0;
     while (pos < len) {
-        int found = pcre2_match(bpe->regex, (PCRE2_SPTR)text, len, pos, PCRE2_NO_UTF_CHECK, md, NULL);
+        /* ASCII decided by the scanner (bpe_scan.c), the rest by PCRE2. */
+        size_t end = scan && pos == covered ? bpe_scan_ascii(scan, bytes, pos, len) : 0;
+        if (end) {
+            if ((rc = fn(text + pos, end - pos, ctx)) != 0) break;
+            pos = covered = end;
+            continue;
+        }
+        int found = regex_match(bpe, text, len, pos, md);
         if (found == PCRE2_ERROR_NOMATCH) break;
         if (found < 0) {
             PCRE2_UCHAR msg[256];
@@ -145,7 +168,8 @@ int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
             break;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        size_t start = ov[0], end = ov[1];
+        size_t start = ov[0];
+        end = ov[1];
         if (end == start) {   /* an empty match (a custom pattern): step one byte on */
             pos = start + 1;
             continue;
@@ -158,105 +182,8 @@ int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
     return rc;
 }
 
-/* A small cache of pre-tokens seen in this call, on the stack (no heap, no
- * sharing between threads): words repeat (Zipf), and a hit costs an L1/L2
- * probe where the vocabulary tables (megabytes) cost a cache miss each.
- * A slot holds a pre-token of up to 16 bytes inline and its 1 to 3 ids. */
-enum { CACHE_SLOTS = 4096, CACHE_MAX_LEN = 16, CACHE_MAX_IDS = 3 };
-typedef struct {
-    uint64_t k0, k1;                 /* the bytes, zero-padded */
-    uint8_t len, n_ids;              /* len 0: empty */
-    uint16_t unused;
-    int32_t ids[CACHE_MAX_IDS];
-} CacheSlot;
-
-typedef struct {
-    const Bpe *bpe;
-    int32_t *ids;
-    size_t cap, *n;
-    CacheSlot cache[CACHE_SLOTS];
-} EncodeCtx;
-
-static int encode_one(const char *piece, size_t n, void *ctx)
+int bpe_pretokenize(const Bpe *bpe, const char *text, size_t len,
+                    int (*fn)(const char *piece, size_t n, void *ctx), void *ctx)
 {
-    EncodeCtx *e = ctx;
-    if (n > CACHE_MAX_LEN)
-        return bpe_encode_piece(e->bpe, (const unsigned char *)piece, n, e->ids, e->cap, e->n);
-    uint64_t k[2] = { 0, 0 };
-    memcpy(k, piece, n);
-    uint64_t h = (k[0] * 0x9e3779b97f4a7c15ULL) ^ (k[1] * 0xc2b2ae3d27d4eb4fULL) ^ n;
-    CacheSlot *slot = &e->cache[(h ^ h >> 29 ^ h >> 47) & (CACHE_SLOTS - 1)];
-    if (slot->len == n && slot->k0 == k[0] && slot->k1 == k[1]) {
-        for (int i = 0; i < slot->n_ids; i++) {
-            if (*e->n < e->cap) e->ids[*e->n] = slot->ids[i];
-            (*e->n)++;
-        }
-        return 0;
-    }
-    /* Encode into a scratch array first, then copy out and remember. */
-    int32_t ids[CACHE_MAX_LEN];
-    size_t got = 0;
-    if (bpe_encode_piece(e->bpe, (const unsigned char *)piece, n, ids, CACHE_MAX_LEN, &got) != 0) return -1;
-    for (size_t i = 0; i < got; i++) {
-        if (*e->n < e->cap) e->ids[*e->n] = ids[i];
-        (*e->n)++;
-    }
-    if (got <= CACHE_MAX_IDS) {
-        slot->k0 = k[0], slot->k1 = k[1], slot->len = (uint8_t)n, slot->n_ids = (uint8_t)got;
-        memcpy(slot->ids, ids, got * sizeof *ids);
-    }
-    return 0;
-}
-
-/* The special starting exactly at text (the longest), or NULL. */
-static const BpeSpecial *special_at(const Bpe *bpe, const char *text, size_t len)
-{
-    const BpeSpecial *best = NULL;
-    for (int i = 0; i < bpe->n_specials; i++) {
-        const BpeSpecial *s = &bpe->specials[i];
-        if (s->len <= len && memcmp(s->text, text, s->len) == 0 && (!best || s->len > best->len)) best = s;
-    }
-    return best;
-}
-
-long bpe_find_special(const Bpe *bpe, const char *text, size_t len, int32_t *id)
-{
-    if (bpe->n_specials == 0) return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (!bpe->special_first[(unsigned char)text[i]]) continue;
-        const BpeSpecial *s = special_at(bpe, text + i, len - i);
-        if (s) {
-            if (id) *id = (int32_t)s->id;
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
-int bpe_encode(const Bpe *bpe, const char *text, size_t len, int flags,
-               int32_t *ids, size_t cap, size_t *n_out)
-{
-    *n_out = 0;
-    EncodeCtx e;
-    e.bpe = bpe, e.ids = ids, e.cap = cap, e.n = n_out;
-    for (int i = 0; i < CACHE_SLOTS; i++) e.cache[i].len = 0;
-    size_t pos = 0;
-    while (pos < len) {
-        size_t end = len;
-        const BpeSpecial *special = NULL;
-        if (flags & BPE_PARSE_SPECIAL) {
-            int32_t id;
-            long at = bpe_find_special(bpe, text + pos, len - pos, &id);
-            if (at >= 0) {
-                end = pos + (size_t)at;
-                special = special_at(bpe, text + end, len - end);
-            }
-        }
-        if (bpe_pretokenize(bpe, text + pos, end - pos, encode_one, &e) != 0) return -1;
-        if (!special) break;
-        if (*n_out < cap) ids[*n_out] = (int32_t)special->id;
-        (*n_out)++;
-        pos = end + special->len;
-    }
-    return 0;
+    return bpe_pretokenize_with(bpe, text, len, 1, fn, ctx);
 }

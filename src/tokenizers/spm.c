@@ -27,211 +27,16 @@
  * tokens produce nothing. The space prefix is removed again after a
  * leading BOS, so decode(encode(text)) == text.
  *
- * Encoding allocates its scratch (symbols, queue) per call.
+ * Encoding allocates its scratch (symbols, queue) per call. The vocabulary
+ * is read from the model's metadata in spm_vocab.c.
  */
-#include "tokenizers/spm.h"
+#include "tokenizers/spm_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
-
-enum { TYPE_NORMAL = 1, TYPE_UNKNOWN = 2, TYPE_CONTROL = 3, TYPE_USER = 4, TYPE_UNUSED = 5,
-       TYPE_BYTE = 6 };
-
-static const char SPACE_MARK[] = "\xe2\x96\x81";   /* U+2581 ▁ */
-
-typedef struct {
-    int32_t n_vocab;
-    char *blob;                 /* every piece, NUL after each              */
-    const char **piece;         /* [n_vocab] into blob                      */
-    uint32_t *len;              /* [n_vocab]                                */
-    float *score;               /* [n_vocab]                                */
-    uint8_t *type;              /* [n_vocab]                                */
-    int32_t *slots;             /* hash table of piece -> id (id+1, 0 empty) */
-    uint32_t n_slots;           /* power of two                             */
-    int32_t byte_id[256];       /* <0xXX> pieces, -1 where absent           */
-    int32_t *specials;          /* control/user/unknown ids, longest first  */
-    int32_t n_specials;
-    int32_t bos, eos, unk, pad;
-    int add_bos, add_eos, add_space_prefix;
-} spm;
-
-/* ---- the piece table --------------------------------------------------- */
-
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;                     /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
-static int32_t lookup(const spm *t, const char *s, size_t n)
-{
-    for (uint32_t i = hash_bytes(s, n) & (t->n_slots - 1);; i = (i + 1) & (t->n_slots - 1)) {
-        int32_t id = t->slots[i] - 1;
-        if (id < 0) return -1;
-        if (t->len[id] == n && memcmp(t->piece[id], s, n) == 0) return id;
-    }
-}
-
-static void destroy(void *state)
-{
-    spm *t = state;
-    if (!t) return;
-    free(t->blob); free(t->piece); free(t->len); free(t->score); free(t->type);
-    free(t->slots); free(t->specials);
-    free(t);
-}
-
-/* Special pieces are sorted by length, longest first (then by id). */
-typedef struct { uint32_t len; int32_t id; } special_key;
-static int cmp_special(const void *a, const void *b)
-{
-    const special_key *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int sort_specials(spm *t)
-{
-    special_key *keys = xmalloc((size_t)t->n_specials + 1, sizeof *keys);
-    if (!keys) return -1;
-    for (int32_t i = 0; i < t->n_specials; i++) keys[i] = (special_key){ t->len[t->specials[i]], t->specials[i] };
-    qsort(keys, (size_t)t->n_specials, sizeof *keys, cmp_special);
-    for (int32_t i = 0; i < t->n_specials; i++) t->specials[i] = keys[i].id;
-    free(keys);
-    return 0;
-}
-
-static int read_special_id(const rg_source *src, const char *key, int32_t n_vocab, int32_t *id)
-{
-    int64_t v;
-    if (rg_source_int(src, key, &v) != RG_OK) return 0;
-    *id = v >= 0 && v < n_vocab ? (int32_t)v : -1;
-    return 0;
-}
-
-static void read_flag(const rg_source *src, const char *key, int *flag)
-{
-    int v;
-    if (rg_source_bool(src, key, &v) == RG_OK) *flag = v;
-}
-
-static rg_status from_source(const rg_source *src, void **state)
-{
-    *state = NULL;
-    const char *model;
-    if (rg_source_string(src, "tokenizer.ggml.model", &model, NULL) != RG_OK ||
-        strcmp(model, "llama") != 0) {
-        fail("spm: the model's tokenizer is not SentencePiece (tokenizer.ggml.model != \"llama\")");
-        return RG_ERR_UNSUPPORTED;
-    }
-    rg_value_type vt;
-    uint64_t n;
-    if (rg_source_array(src, "tokenizer.ggml.tokens", &vt, &n) != RG_OK || vt != RG_VALUE_STRING ||
-        n == 0 || n > (1u << 24)) {
-        fail("spm: tokenizer.ggml.tokens is missing, empty or not a string array");
-        return RG_ERR_FORMAT;
-    }
-    uint64_t n_scores = 0, n_types = 0;
-    rg_value_type st = RG_VALUE_FLOAT, tt = RG_VALUE_INT;
-    if (rg_source_array(src, "tokenizer.ggml.scores", &st, &n_scores) != RG_OK) n_scores = 0;
-    if (rg_source_array(src, "tokenizer.ggml.token_type", &tt, &n_types) != RG_OK) n_types = 0;
-    if ((n_scores && (n_scores != n || st != RG_VALUE_FLOAT)) ||
-        (n_types && (n_types != n || tt != RG_VALUE_INT))) {
-        fail("spm: tokenizer.ggml.scores / token_type do not match the %llu tokens",
-             (unsigned long long)n);
-        return RG_ERR_FORMAT;
-    }
-
-    spm *t = xcalloc(1, sizeof *t);
-    if (!t) return RG_ERR_NOMEM;
-    t->n_vocab = (int32_t)n;
-    size_t total = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        const char *s;
-        size_t len;
-        if (rg_source_array_string(src, "tokenizer.ggml.tokens", i, &s, &len) != RG_OK) goto bad;
-        total += len + 1;
-    }
-    t->n_slots = 1;
-    while (t->n_slots < 2 * n) t->n_slots <<= 1;
-    t->blob = xmalloc(total, 1);
-    t->piece = xmalloc(n, sizeof *t->piece);
-    t->len = xmalloc(n, sizeof *t->len);
-    t->score = xcalloc(n, sizeof *t->score);
-    t->type = xmalloc(n, sizeof *t->type);
-    t->slots = xcalloc(t->n_slots, sizeof *t->slots);
-    t->specials = xmalloc(n, sizeof *t->specials);
-    if (!t->blob || !t->piece || !t->len || !t->score || !t->type || !t->slots || !t->specials) {
-        destroy(t);
-        return RG_ERR_NOMEM;
-    }
-    for (int i = 0; i < 256; i++) t->byte_id[i] = -1;
-    size_t at = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        const char *s;
-        size_t len;
-        double score = 0.0;
-        int64_t type = TYPE_NORMAL;
-        rg_source_array_string(src, "tokenizer.ggml.tokens", i, &s, &len);
-        if (n_scores && rg_source_array_float(src, "tokenizer.ggml.scores", i, &score) != RG_OK) goto bad;
-        if (n_types && rg_source_array_int(src, "tokenizer.ggml.token_type", i, &type) != RG_OK) goto bad;
-        memcpy(t->blob + at, s, len);
-        t->blob[at + len] = '\0';
-        t->piece[i] = t->blob + at;
-        t->len[i] = (uint32_t)len;
-        t->score[i] = (float)score;
-        t->type[i] = type >= 0 && type <= 6 ? (uint8_t)type : TYPE_NORMAL;
-        at += len + 1;
-        /* the last piece wins for duplicate text, as in llama.cpp's map */
-        if (len > 0) {
-            uint32_t h = hash_bytes(s, len) & (t->n_slots - 1);
-            while (t->slots[h] && !(t->len[t->slots[h] - 1] == len &&
-                                    memcmp(t->piece[t->slots[h] - 1], s, len) == 0))
-                h = (h + 1) & (t->n_slots - 1);
-            t->slots[h] = (int32_t)i + 1;
-        }
-        if ((t->type[i] == TYPE_CONTROL || t->type[i] == TYPE_USER || t->type[i] == TYPE_UNKNOWN) && len > 0)
-            t->specials[t->n_specials++] = (int32_t)i;
-    }
-    /* Byte fallback pieces are found by their text "<0x41>", else the
-     * byte itself as a one-byte piece. */
-    for (int b = 0; b < 256; b++) {
-        char hex[8], raw[1] = { (char)b };
-        snprintf(hex, sizeof hex, "<0x%02X>", b);
-        t->byte_id[b] = lookup(t, hex, 6);
-        if (t->byte_id[b] < 0) t->byte_id[b] = lookup(t, raw, 1);
-    }
-    if (sort_specials(t) < 0) {
-        destroy(t);
-        return RG_ERR_NOMEM;
-    }
-
-    /* llama.cpp's defaults for SentencePiece vocabularies, then the file's. */
-    t->unk = 0 < t->n_vocab ? 0 : -1;
-    t->bos = 1 < t->n_vocab ? 1 : -1;
-    t->eos = 2 < t->n_vocab ? 2 : -1;
-    t->pad = -1;
-    t->add_bos = 1;
-    t->add_eos = 0;
-    t->add_space_prefix = 1;
-    read_special_id(src, "tokenizer.ggml.bos_token_id", t->n_vocab, &t->bos);
-    read_special_id(src, "tokenizer.ggml.eos_token_id", t->n_vocab, &t->eos);
-    read_special_id(src, "tokenizer.ggml.unknown_token_id", t->n_vocab, &t->unk);
-    read_special_id(src, "tokenizer.ggml.padding_token_id", t->n_vocab, &t->pad);
-    read_flag(src, "tokenizer.ggml.add_bos_token", &t->add_bos);
-    read_flag(src, "tokenizer.ggml.add_eos_token", &t->add_eos);
-    read_flag(src, "tokenizer.ggml.add_space_prefix", &t->add_space_prefix);
-    *state = t;
-    return RG_OK;
-bad:
-    fail("spm: the vocabulary arrays could not be read");
-    destroy(t);
-    return RG_ERR_FORMAT;
-}
 
 /* ---- encoding ----------------------------------------------------------- */
 
@@ -283,7 +88,7 @@ static void try_pair(const spm *t, const char *text, const symbol *sym, int32_t 
 {
     if (left < 0 || right < 0) return;
     uint32_t size = sym[left].n + sym[right].n;
-    int32_t id = lookup(t, text + sym[left].off, size);
+    int32_t id = spm_lookup(t, text + sym[left].off, size);
     if (id < 0) return;
     heap_push(heap, n_heap, (bigram){ left, right, t->score[id], size });
 }
@@ -304,7 +109,7 @@ static int encode_piece_text(const spm *t, const char *text, size_t len, id_out 
     bigram *heap = xmalloc(3 * len + 1, sizeof *heap);
     if (!sym || !heap) {
         free(sym); free(heap);
-        return -1;
+        return fail("spm: out of memory encoding %zu bytes", len);
     }
     int32_t n_sym = 0;
     for (size_t off = 0; off < len; n_sym++) {
@@ -327,14 +132,21 @@ static int encode_piece_text(const spm *t, const char *text, size_t len, id_out 
         try_pair(t, text, sym, b.left, l->next, heap, &n_heap);
     }
     for (int32_t i = 0; i != -1; i = sym[i].next) {
-        int32_t id = lookup(t, text + sym[i].off, sym[i].n);
+        int32_t id = spm_lookup(t, text + sym[i].off, sym[i].n);
         if (id >= 0) {
             emit(o, id);
             continue;
         }
         for (uint32_t j = 0; j < sym[i].n; j++) {   /* byte fallback */
-            int32_t b = t->byte_id[(unsigned char)text[sym[i].off + j]];
-            emit(o, b >= 0 ? b : t->unk);
+            unsigned char c = (unsigned char)text[sym[i].off + j];
+            int32_t b = t->byte_id[c] >= 0 ? t->byte_id[c] : t->unk;
+            if (b < 0) {    /* no piece, no byte piece, no unknown token: no id to give */
+                free(sym);
+                free(heap);
+                return fail("spm: byte 0x%02x has no piece, no byte piece <0x%02X>, and the vocabulary "
+                            "has no unknown token", c, c);
+            }
+            emit(o, b);
         }
     }
     free(sym);
@@ -443,9 +255,9 @@ static rg_status encode(const void *state, const char *text, size_t len, int fla
                 escaped[n++] = c;
             }
         }
-        if (encode_piece_text(t, escaped, n, &o) < 0) {
+        if (encode_piece_text(t, escaped, n, &o) < 0) {   /* the message is recorded */
             free(escaped); free(frags);
-            return RG_ERR_NOMEM;
+            return RG_ERR_FORMAT;
         }
         prev_special = 0;
     }
@@ -550,43 +362,14 @@ static const char *piece(const void *state, int32_t id, size_t *len)
 }
 
 /* Write the vocabulary back as tokenizer.ggml.* keys. */
-static rg_status to_source(const void *state, rg_source *dst)
-{
-    const spm *t = state;
-    size_t n = (size_t)t->n_vocab;
-    size_t *lens = xmalloc(n, sizeof *lens);
-    double *scores = xmalloc(n, sizeof *scores);
-    int64_t *types = xmalloc(n, sizeof *types);
-    rg_status st = RG_ERR_NOMEM;
-    if (lens && scores && types) {
-        for (size_t i = 0; i < n; i++) {
-            lens[i] = t->len[i];
-            scores[i] = t->score[i];
-            types[i] = t->type[i];
-        }
-        st = rg_source_set_string(dst, "tokenizer.ggml.model", "llama", 5);
-        if (st == RG_OK) st = rg_source_set_string_array(dst, "tokenizer.ggml.tokens", t->piece, lens, n);
-        if (st == RG_OK) st = rg_source_set_float_array(dst, "tokenizer.ggml.scores", scores, n);
-        if (st == RG_OK) st = rg_source_set_int_array(dst, "tokenizer.ggml.token_type", types, n);
-        if (st == RG_OK && t->bos >= 0) st = rg_source_set_int(dst, "tokenizer.ggml.bos_token_id", t->bos);
-        if (st == RG_OK && t->eos >= 0) st = rg_source_set_int(dst, "tokenizer.ggml.eos_token_id", t->eos);
-        if (st == RG_OK && t->unk >= 0) st = rg_source_set_int(dst, "tokenizer.ggml.unknown_token_id", t->unk);
-        if (st == RG_OK && t->pad >= 0) st = rg_source_set_int(dst, "tokenizer.ggml.padding_token_id", t->pad);
-        if (st == RG_OK) st = rg_source_set_bool(dst, "tokenizer.ggml.add_bos_token", t->add_bos);
-        if (st == RG_OK) st = rg_source_set_bool(dst, "tokenizer.ggml.add_eos_token", t->add_eos);
-        if (st == RG_OK) st = rg_source_set_bool(dst, "tokenizer.ggml.add_space_prefix", t->add_space_prefix);
-    }
-    free(lens); free(scores); free(types);
-    return st;
-}
 
 const rg_tokenizer_vtable spm_tokenizer = {
     .abi_version = RG_ABI_VERSION,
     .name = "spm",
     .version = 1,
-    .from_source = from_source,
-    .to_source = to_source,
-    .destroy = destroy,
+    .from_source = spm_from_source,
+    .to_source = spm_to_source,
+    .destroy = spm_destroy,
     .n_vocab = n_vocab,
     .special = special,
     .encode = encode,

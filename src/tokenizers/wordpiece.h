@@ -13,4 +13,9 @@
 
 extern const rg_tokenizer_vtable wordpiece_tokenizer_vtable;
 
+/* A vocabulary from the text of a vocab.txt (text[0..len), not
+ * NUL-terminated; what names it in errors): the vtable's load without the
+ * file, for tests and the fuzz target. */
+rg_status wordpiece_from_vocab_text(const char *text, size_t len, const char *what, void **state);
+
 #endif
