@@ -106,18 +106,23 @@ static int scratch_reserve(const Bert *m, BertScratch *s, size_t rows, int32_t s
 /* ---- the layers ---------------------------------------------------------------- */
 
 /* out = LN(inp) over rows [R, d]: (x - mean) / sqrt(var + eps) * w + b,
- * mean and variance summed in double as ggml_norm does. out may be inp. */
+ * the variance from the centred values (two passes), so that float sums
+ * lose nothing to cancellation; each sum runs in vector lanes (omp simd),
+ * in the same order for every row. out may be inp. */
 static void layernorm(float *out, const float *inp, const float *w, const float *b, long R, int d, float eps)
 {
     #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (R * d >= 16384)
     for (long r = 0; r < R; r++) {
         const float *x = inp + r * d;
         float *y = out + r * d;
-        double sum = 0, var = 0;
+        float sum = 0, var = 0;
+        #pragma omp simd reduction(+ : sum)
         for (int i = 0; i < d; i++) sum += x[i];
-        float mean = (float)(sum / d);
-        for (int i = 0; i < d; i++) var += (double)(x[i] - mean) * (x[i] - mean);
-        float scale = (float)(1.0 / sqrt(var / d + eps));
+        float mean = sum / d;
+        #pragma omp simd reduction(+ : var)
+        for (int i = 0; i < d; i++) var += (x[i] - mean) * (x[i] - mean);
+        float scale = 1.0f / sqrtf(var / d + eps);
+        #pragma omp simd
         for (int i = 0; i < d; i++) y[i] = (x[i] - mean) * scale * w[i] + b[i];
     }
 }
