@@ -30,11 +30,12 @@
  * gain. So a batch is cut into chunks of whole texts (about CHUNK_ROWS
  * tokens each, balanced by token count) and each thread takes chunks and
  * runs all the layers of one alone, in its own scratch, meeting the others
- * only at the end. Only a single long text has its products split by
- * columns (kernels/parallel.c). Every way, every number of a text is
- * computed by the same operations — the packed products give each output
- * one FMA chain whatever rows share the call — so a text's hidden states
- * do not depend on its batch, its chunk or the thread count.
+ * only at the end. Only a single long text has its products split across
+ * the threads (matmul_forward_packed, core/tensor.h). Every way, every
+ * number of a text is computed by the same operations — the packed
+ * products give each output one FMA chain whatever rows share the call —
+ * so a text's hidden states do not depend on its batch, its chunk or the
+ * thread count.
  */
 #include "archs/bert_model.h"
 #include "archs/layers/layers.h"
@@ -171,14 +172,14 @@ static void forward(const Bert *m, BertScratch *s, int32_t n_seqs, const int32_t
     layernorm(x, x, m->ln_emb_w, m->ln_emb_b, R, d, m->eps);
     for (int l = 0; l < m->n_layers; l++) {
         const BertLayer *L = &m->layers[l];
-        parallel_matmul_forward_packed(s->qkv, x, &L->qkv, L->qkv_b, (int)R);
+        matmul_forward_packed(s->qkv, x, &L->qkv, L->qkv_b, (int)R);
         attention(s->att, s->qkv, s->scores, n_seqs, lens, s->starts, d, m->n_heads, m->n_ctx);
-        parallel_matmul_forward_packed(s->tmp, s->att, &L->out, L->out_b, (int)R);
+        matmul_forward_packed(s->tmp, s->att, &L->out, L->out_b, (int)R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(x, s->tmp, L->ln_attn_w, L->ln_attn_b, R, d, m->eps);
-        parallel_matmul_forward_packed(s->ff, x, &L->up, L->up_b, (int)R);
+        matmul_forward_packed(s->ff, x, &L->up, L->up_b, (int)R);
         gelu_forward(s->ff, s->ff, (size_t)R * H);   /* layers/gelu.c */
-        parallel_matmul_forward_packed(s->tmp, s->ff, &L->down, L->down_b, (int)R);
+        matmul_forward_packed(s->tmp, s->ff, &L->down, L->down_b, (int)R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(l == m->n_layers - 1 ? out : x, s->tmp, L->ln_out_w, L->ln_out_b, R, d, m->eps);
     }
