@@ -30,8 +30,9 @@
  * gain. So a batch is cut into chunks of whole texts (about CHUNK_ROWS
  * tokens each, balanced by token count) and each thread takes chunks and
  * runs all the layers of one alone, in its own scratch, meeting the others
- * only at the end. Only a single long text has its products split across
- * the threads (matmul_forward_packed, core/tensor.h). Every way, every
+ * only at the end. A batch too small for more than one chunk (a lone
+ * text) has its products split across the threads instead
+ * (matmul_forward_packed, core/tensor.h). Every way, every
  * number of a text is computed by the same operations — the packed
  * products give each output one FMA chain whatever rows share the call —
  * so a text's hidden states do not depend on its batch, its chunk or the
@@ -238,12 +239,9 @@ rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int32_t n_
     chunks = (chunks + threads - 1) / threads * threads;
     if (chunks > n_seqs) chunks = n_seqs;
     int team = chunks < threads ? (int)chunks : threads;
-    /* One chunk: its products split across the threads if it is long (a
-     * long text), else this thread alone — a short text's products take
-     * tens of microseconds, and on a busy machine waiting for a partner
-     * at the end of each cost more than it saved (on the shared 2-core
-     * machine: 50 texts per CPU-second with two threads, 155 with one). */
-    int split_products = chunks == 1 && R >= CHUNK_ROWS;
+    /* One chunk (one text, or a few short ones): there is nothing to share
+     * out, so its products are split across the threads instead. */
+    int split_products = chunks == 1;
     int32_t *first = xmalloc((size_t)chunks + 1, sizeof *first);
     long *row0 = xmalloc((size_t)chunks + 1, sizeof *row0);     /* each chunk's first row */
     rg_status st = RG_ERR_NOMEM;
@@ -274,16 +272,9 @@ rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int32_t n_
             forward(m, &c->scratch[thread_index()], first[k + 1] - first[k], lens + first[k],
                     tokens + row0[k], out + (size_t)row0[k] * m->d);
     } else {
-#ifdef _OPENMP
-        int saved = omp_get_max_threads();
-        if (!split_products) omp_set_num_threads(1);
-#endif
         for (long k = 0; k < chunks; k++)
             forward(m, &c->scratch[0], first[k + 1] - first[k], lens + first[k], tokens + row0[k],
                     out + (size_t)row0[k] * m->d);
-#ifdef _OPENMP
-        omp_set_num_threads(saved);
-#endif
     }
     st = RG_OK;
 done:
