@@ -223,8 +223,9 @@ static void batches_equal_single_texts_in(int d_model, int ff)
 }
 
 /* A text of 150 tokens alone has its products split across the threads
- * (bert_forward.c); beside short texts it is a chunk of its own; on one
- * thread it is neither. Its vector is the same all three ways. */
+ * (bert_forward.c), in whole panels and, past 128 rows, in two row chunks
+ * of the packed product; beside short texts it is a chunk of its own; on
+ * one thread it is neither. Its vector is the same all three ways. */
 static void a_long_text_is_the_same_alone_batched_and_threaded(void)
 {
     Loaded l;

@@ -30,11 +30,13 @@
  * gain. So a batch is cut into chunks of whole texts (about CHUNK_ROWS
  * tokens each, balanced by token count) and each thread takes chunks and
  * runs all the layers of one alone, in its own scratch, meeting the others
- * only at the end. Only a single long text has its products split by
- * columns (kernels/parallel.c). Every way, every number of a text is
- * computed by the same operations — the packed products give each output
- * one FMA chain whatever rows share the call — so a text's hidden states
- * do not depend on its batch, its chunk or the thread count.
+ * only at the end. A batch too small for more than one chunk (a lone
+ * text) has its products split across the threads instead
+ * (matmul_forward_packed, core/tensor.h). Every way, every
+ * number of a text is computed by the same operations — the packed
+ * products give each output one FMA chain whatever rows share the call —
+ * so a text's hidden states do not depend on its batch, its chunk or the
+ * thread count.
  */
 #include "archs/bert_model.h"
 #include "archs/layers/layers.h"
@@ -106,18 +108,23 @@ static int scratch_reserve(const Bert *m, BertScratch *s, size_t rows, int32_t s
 /* ---- the layers ---------------------------------------------------------------- */
 
 /* out = LN(inp) over rows [R, d]: (x - mean) / sqrt(var + eps) * w + b,
- * mean and variance summed in double as ggml_norm does. out may be inp. */
+ * the variance from the centred values (two passes), so that float sums
+ * lose nothing to cancellation; each sum runs in vector lanes (omp simd),
+ * in the same order for every row. out may be inp. */
 static void layernorm(float *out, const float *inp, const float *w, const float *b, long R, int d, float eps)
 {
     #pragma omp parallel for schedule(static) num_threads(kernel_threads()) if (R * d >= 16384)
     for (long r = 0; r < R; r++) {
         const float *x = inp + r * d;
         float *y = out + r * d;
-        double sum = 0, var = 0;
+        float sum = 0, var = 0;
+        #pragma omp simd reduction(+ : sum)
         for (int i = 0; i < d; i++) sum += x[i];
-        float mean = (float)(sum / d);
-        for (int i = 0; i < d; i++) var += (double)(x[i] - mean) * (x[i] - mean);
-        float scale = (float)(1.0 / sqrt(var / d + eps));
+        float mean = sum / d;
+        #pragma omp simd reduction(+ : var)
+        for (int i = 0; i < d; i++) var += (x[i] - mean) * (x[i] - mean);
+        float scale = 1.0f / sqrtf(var / d + eps);
+        #pragma omp simd
         for (int i = 0; i < d; i++) y[i] = (x[i] - mean) * scale * w[i] + b[i];
     }
 }
@@ -166,14 +173,14 @@ static void forward(const Bert *m, BertScratch *s, int32_t n_seqs, const int32_t
     layernorm(x, x, m->ln_emb_w, m->ln_emb_b, R, d, m->eps);
     for (int l = 0; l < m->n_layers; l++) {
         const BertLayer *L = &m->layers[l];
-        parallel_matmul_forward_packed(s->qkv, x, &L->qkv, L->qkv_b, (int)R);
+        matmul_forward_packed(s->qkv, x, &L->qkv, L->qkv_b, (int)R);
         attention(s->att, s->qkv, s->scores, n_seqs, lens, s->starts, d, m->n_heads, m->n_ctx);
-        parallel_matmul_forward_packed(s->tmp, s->att, &L->out, L->out_b, (int)R);
+        matmul_forward_packed(s->tmp, s->att, &L->out, L->out_b, (int)R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(x, s->tmp, L->ln_attn_w, L->ln_attn_b, R, d, m->eps);
-        parallel_matmul_forward_packed(s->ff, x, &L->up, L->up_b, (int)R);
+        matmul_forward_packed(s->ff, x, &L->up, L->up_b, (int)R);
         gelu_forward(s->ff, s->ff, (size_t)R * H);   /* layers/gelu.c */
-        parallel_matmul_forward_packed(s->tmp, s->ff, &L->down, L->down_b, (int)R);
+        matmul_forward_packed(s->tmp, s->ff, &L->down, L->down_b, (int)R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(l == m->n_layers - 1 ? out : x, s->tmp, L->ln_out_w, L->ln_out_b, R, d, m->eps);
     }
@@ -232,12 +239,9 @@ rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int32_t n_
     chunks = (chunks + threads - 1) / threads * threads;
     if (chunks > n_seqs) chunks = n_seqs;
     int team = chunks < threads ? (int)chunks : threads;
-    /* One chunk: its products split across the threads if it is long (a
-     * long text), else this thread alone — a short text's products take
-     * tens of microseconds, and on a busy machine waiting for a partner
-     * at the end of each cost more than it saved (on the shared 2-core
-     * machine: 50 texts per CPU-second with two threads, 155 with one). */
-    int split_products = chunks == 1 && R >= CHUNK_ROWS;
+    /* One chunk (one text, or a few short ones): there is nothing to share
+     * out, so its products are split across the threads instead. */
+    int split_products = chunks == 1;
     int32_t *first = xmalloc((size_t)chunks + 1, sizeof *first);
     long *row0 = xmalloc((size_t)chunks + 1, sizeof *row0);     /* each chunk's first row */
     rg_status st = RG_ERR_NOMEM;
@@ -268,16 +272,9 @@ rg_status bert_hidden_batch(const void *model_state, void *ctx_state, int32_t n_
             forward(m, &c->scratch[thread_index()], first[k + 1] - first[k], lens + first[k],
                     tokens + row0[k], out + (size_t)row0[k] * m->d);
     } else {
-#ifdef _OPENMP
-        int saved = omp_get_max_threads();
-        if (!split_products) omp_set_num_threads(1);
-#endif
         for (long k = 0; k < chunks; k++)
             forward(m, &c->scratch[0], first[k + 1] - first[k], lens + first[k], tokens + row0[k],
                     out + (size_t)row0[k] * m->d);
-#ifdef _OPENMP
-        omp_set_num_threads(saved);
-#endif
     }
     st = RG_OK;
 done:

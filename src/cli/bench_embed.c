@@ -18,6 +18,7 @@
  */
 #include "cli/cli.h"
 #include "cli/embed_cli.h"
+#include "core/kernels/kernels.h"
 #include "core/util.h"
 #include "infer/index.h"
 
@@ -141,6 +142,9 @@ int cmd_bench_embed(int argc, char **argv)
            rate1, rate16, rate64, lat[n / 2] * 1e3);
     printf("embed_per_cpu_s_batch1 %.1f\nembed_per_cpu_s_batch16 %.1f\nembed_per_cpu_s_batch64 %.1f\n", cpu1,
            cpu16, cpu64);
+    /* times a thread found its core taken and the work ran on one thread
+     * for a moment (kernels/parallel.c): nonzero means a busy machine */
+    printf("busy_fallbacks %ld\n", kernel_busy_fallbacks());
     fflush(stdout);
     if (search_rows > 0) {
         size_t total = (size_t)search_rows * search_dim;

@@ -40,6 +40,15 @@ static inline void matmul_forward_rows(float *out, const float *inp, const float
     else parallel_matmul_forward(out, inp, weight, bias, rows, in_dim, out_dim);
 }
 
+/* The same y = x Wᵀ + b from a weight packed once at load (kernels.h:
+ * PackedWeight), for inference that runs the same weights again and again:
+ * out [rows, w->out_dim], inp [rows, w->in_dim]. */
+static inline void matmul_forward_packed(float *out, const float *inp, const PackedWeight *w,
+                                         const float *bias, int rows)
+{
+    parallel_matmul_forward_packed(out, inp, w, bias, rows);
+}
+
 /* The two products of y = x Wᵀ + b's backward pass, given dy = dout:
  *   dx += dy · W          (skipped when dinp is NULL)
  *   dW += dyᵀ · x,  db += Σ_rows dy                                     */

@@ -43,7 +43,10 @@ cat "$DIR/ours.txt" "$DIR/llama.txt" | awk '
         printf "%-28s %12.1f %12s\n", "per CPU-second, batch 16", v["embed_per_cpu_s_batch16"], "-"
         printf "%-28s %12.1f %12s\n", "per CPU-second, batch 64", v["embed_per_cpu_s_batch64"], "-"
         printf "%-28s %12.2f %12s\n", "latency of one text, ms", v["latency_ms"], v["llama_latency_ms"]
+        best = v["embed_per_s_batch1"]
+        if (v["embed_per_s_batch16"] > best) best = v["embed_per_s_batch16"]
+        if (v["embed_per_s_batch64"] > best) best = v["embed_per_s_batch64"]
         if (v["llama_embed_per_s"] > 0)
-            printf "%-28s %12.2fx\n", "best rustgpt / llama.cpp", v["embed_per_s_batch64"] / v["llama_embed_per_s"]
+            printf "%-28s %12.2fx\n", "best rustgpt / llama.cpp", best / v["llama_embed_per_s"]
         printf "search, %d x %d vectors, ms %9.1f\n", v["search_rows"], v["search_dim"], v["search_ms"]
     }'
