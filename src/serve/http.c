@@ -162,6 +162,10 @@ static int check_headers(server *s, request *r, enum MHD_Result *result)
     int path_known;
     const route *rt = find_route(r->method, r->path, &path_known, &r->allow);
     if (rt) r->route = rt->path;
+    if (__atomic_load_n(&s->draining, __ATOMIC_ACQUIRE)) {
+        *result = reply_error(r, 503, "server_error", "the server is shutting down");
+        return 1;
+    }
     if (strcmp(r->method, "OPTIONS") == 0 && s->cfg->cors && path_known) {
         r->route = "preflight";
         *result = reply_text(r, 204, "text/plain", "", 0, MHD_RESPMEM_PERSISTENT);
@@ -334,11 +338,13 @@ int serve_run(const serve_config *c, volatile int *stop, serve_log_fn log, void 
         struct timespec pause = { 0, 50 * 1000 * 1000 };
         nanosleep(&pause, NULL);
     }
-    /* Graceful shutdown: stop accepting, let streams finish for the grace
-     * period, cancel the rest (their streams end), then close. */
+    /* Graceful shutdown: refuse new requests (503), let streams finish for
+     * the grace period, cancel the rest (their streams end), then close.
+     * The listening socket stays open until MHD_stop_daemon: taking it away
+     * earlier (MHD_quiesce_daemon) races with the thread pool's own epoll
+     * bookkeeping, and libmicrohttpd aborts the process when it loses. */
     log_line(&s, "{\"ts\":%.3f,\"event\":\"shutdown\",\"grace_s\":%.1f}", wall_clock(), c->grace);
-    int listen_fd = MHD_quiesce_daemon(s.daemon);
-    if (listen_fd >= 0) close(listen_fd);
+    __atomic_store_n(&s.draining, 1, __ATOMIC_RELEASE);
     if (loader_started) pthread_join(loader, NULL);
     engine_drain(s.engine, c->grace);
     /* Every job has ended; let the streams send their last chunks. */

@@ -69,6 +69,7 @@ struct server {
     double started;
     int suspended_count;          /* connections suspended now (atomic)           */
     int streams_open;             /* streamed responses not yet finished (atomic) */
+    int draining;                 /* shutting down: new requests get 503 (atomic) */
     struct rate_limiter *limiter;
 };
 

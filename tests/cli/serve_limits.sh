@@ -64,12 +64,17 @@ else
 fi
 
 # Graceful shutdown: a stream in flight when SIGTERM arrives is finished
-# (or ended) within the grace period, and the exit status is 0.
+# (or ended) within the grace period, and the exit status is 0; a request
+# that arrives meanwhile is refused with 503.
 if start_server grace --model "$WORK/slow.bin" --parallel 1 --grace 10; then
-    curl -sN "$BASE/v1/completions" -d '{"prompt":"ice","max_tokens":300,"ignore_eos":true,"stream":true}' > "$WORK/grace" &
+    curl -sN "$BASE/v1/completions" -d '{"prompt":"ice","max_tokens":1000,"ignore_eos":true,"stream":true}' > "$WORK/grace" &
     curl_pid=$!
     sleep 0.3
-    stop_server
+    kill -TERM "$SERVER_PID"
+    sleep 0.2
+    expect_http "a_request_while_shutting_down_is_503" 503 "$BASE/v1/models"
+    wait "$SERVER_PID"
+    SERVER_STATUS=$?
     wait $curl_pid
     if [ "$SERVER_STATUS" -eq 0 ] && tail -n 2 "$WORK/grace" | grep -q '^data: \[DONE\]$'; then pass "sigterm_finishes_the_stream_in_flight"
     else fail "sigterm_finishes_the_stream_in_flight" "status $SERVER_STATUS" "$(tail -c 200 "$WORK/grace")"; fi
