@@ -280,10 +280,12 @@ plot:
 # to build-fuzz/corpus/NAME, so the repository is never modified) and prints
 # the executions and whether it found a crash. FUZZ_TARGETS picks a subset:
 #   make fuzz FUZZ_SECONDS=300 FUZZ_TARGETS="fuzz_model_bin fuzz_model_json"
+# FUZZ_RUNS=N runs each target for N executions instead of a time.
 # FUZZ_TIMEOUT (seconds, default 10) is how long one input may run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 10
+FUZZ_RUNS    ?=
 FUZZ_CFLAGS   = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
                 -Wall -Wno-unknown-pragmas -Wno-unused-parameter
@@ -302,7 +304,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/librustgpt.a
 	    $(FUZZ_DIR)/librustgpt.a $(LDLIBS)
 
 fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
-	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build build-* rustgpt
