@@ -13,9 +13,13 @@
  * multiply-adds stays on the calling thread. And on a machine busy with
  * other programs, a thread can wait milliseconds for a core, during which
  * its partner spins at the barrier: when a thread of a product starts more
- * than LATE_START after the region began, every parallel loop runs on one
- * thread for the next SOLO_SECONDS, then tries the team again. Since the
- * results do not depend on the thread count, this changes only the speed.
+ * than LATE_START after the region began, LATE_STREAK products in a row,
+ * every parallel loop runs on one thread for the next SOLO_SECONDS, then
+ * tries the team again. One late start alone means nothing: a worker that
+ * slept between two far-apart products (OpenMP parks idle threads after a
+ * while) takes that long to wake on a virtual machine, and then keeps up.
+ * Since the results do not depend on the thread count, this changes only
+ * the speed.
  *
  * The slices:
  *   matvec_forward   out [rows, out_dim]: by output columns.
@@ -38,6 +42,7 @@
 
 #define LATE_START 5e-4          /* seconds: a team member this late means a busy machine */
 #define SOLO_SECONDS 0.2          /* how long one thread then does all the work            */
+#define LATE_STREAK 3             /* late starts in a row that mean a busy machine         */
 
 enum {
     PARALLEL_MIN_MACS = 1 << 15,  /* below this a product runs on one thread        */
@@ -49,6 +54,7 @@ enum {
 #ifdef _OPENMP
 static double solo_until;         /* omp_get_wtime() before which loops use one thread */
 static int started_late;          /* set by a team member that found its core busy      */
+static int late_streak;           /* products in a row that had a late starter          */
 #endif
 static long busy_fallbacks;
 
@@ -90,8 +96,13 @@ static void note_start(double region_start)
 /* Called after the region: fall back to one thread for a while if needed. */
 static void check_late_start(void)
 {
-    if (started_late) {
-        started_late = 0;
+    if (!started_late) {
+        late_streak = 0;
+        return;
+    }
+    started_late = 0;
+    if (++late_streak >= LATE_STREAK) {
+        late_streak = 0;
         solo_until = omp_get_wtime() + SOLO_SECONDS;
         busy_fallbacks++;
     }
