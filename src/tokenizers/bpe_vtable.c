@@ -151,7 +151,11 @@ static rg_status bpe_from_source(const rg_source *src, void **state)
     int64_t bos = -1, eos = -1;
     rg_source_int(src, "tokenizer.ggml.bos_token_id", &bos);
     rg_source_int(src, "tokenizer.ggml.eos_token_id", &eos);
-    bpe_set_bos_eos(bpe, bos >= 0 && bos < (int64_t)n ? (int32_t)bos : -1, eos >= 0 && eos < (int64_t)n ? (int32_t)eos : -1);
+    /* An id out of range or on an unused entry (a hole, type 5) is no BOS/EOS:
+     * it has no piece, so adding it would emit a token that decodes to nothing. */
+    if (bos < 0 || bos >= (int64_t)n || !bpe_token_bytes(bpe, (int32_t)bos, NULL)) bos = -1;
+    if (eos < 0 || eos >= (int64_t)n || !bpe_token_bytes(bpe, (int32_t)eos, NULL)) eos = -1;
+    bpe_set_bos_eos(bpe, (int32_t)bos, (int32_t)eos);
     if (bpe_set_pattern(bpe, pattern ? pattern : BPE_PATTERN_GPT2) != 0 || bpe_finish(bpe, "tokenizer.ggml") != 0) {
         bpe_free(bpe);
         return RG_ERR_FORMAT;   /* the message is recorded */
