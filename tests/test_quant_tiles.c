@@ -12,7 +12,10 @@
  *    not a multiple of 16 and not of 4), each output is the scalar dot
  *    product of the same quantized activations within 1e-5 of the summed
  *    magnitudes; 1 and 2 threads give the same bits. Without VNNI the
- *    products are skipped, saying so.
+ *    products are skipped, saying so;
+ *  - the vector quantizer of activation tiles gives the scalar one's bits;
+ *  - weights unpacked once (QuantPacked) give quant_matmul's bits, the
+ *    same for a row alone as in a batch.
  */
 #include "test.h"
 #include "core/quant.h"
@@ -197,6 +200,77 @@ static void tile_products_equal_scalar_dots(void)
     free(x);
 }
 
+/* The kernels' vector quantizer of Q8_0 activation tiles gives the scalar
+ * quant_act_tiles' bytes and floats exactly, on rows with a zero block, a
+ * block of tiny values (an f16 subnormal scale) and ties x·id = k + 0.5. */
+static void vector_activation_tiles_equal_scalar(void)
+{
+    if (kernels_select("avx512") != 0 || !quant_tiles()) {
+        printf("    (no AVX-512 VNNI on this CPU: nothing to test)\n");
+        return;
+    }
+    int64_t cols = 1024;
+    float *x = normal_array((size_t)cols, 1.0f);
+    for (int j = 0; j < 32; j++) x[j] = 0.0f;                       /* block 0: zeros */
+    for (int j = 32; j < 64; j++) x[j] *= 1e-6f;                     /* block 1: tiny  */
+    for (int j = 64; j < 96; j++) x[j] = (float)(j - 80) + 0.5f;     /* block 2: id = 1 and */
+    x[64] = 127.0f;                                                  /* ties k + 0.5        */
+    act_tile *want = malloc((size_t)(cols / 32) * sizeof *want), *got = malloc((size_t)(cols / 32) * sizeof *got);
+    memset(want, 0, (size_t)(cols / 32) * sizeof *want);
+    memset(got, 0, (size_t)(cols / 32) * sizeof *got);
+    quant_act_tiles(RG_TYPE_Q8_0, x, want, cols);
+    quant_tiles()->act_tiles_q8_0(x, got, cols);
+    CHECK(memcmp(want, got, (size_t)(cols / 32) * sizeof *want) == 0);
+    free(x); free(want); free(got);
+}
+
+/* quant_matmul_packed (weights unpacked once) against the scalar dot
+ * products for n = 1, 5 and 23 rows; the same bits as quant_matmul's tile
+ * path (n >= 16), on 1 and 2 threads, and for each row alone as in a batch. */
+static void packed_products_equal_scalar_dots(void)
+{
+    if (kernels_select("avx512") != 0 || !quant_tiles()) {
+        printf("    (no AVX-512 VNNI on this CPU: nothing to test)\n");
+        return;
+    }
+    int64_t rows = 37, cols = 768, n = 23;
+    float *x = normal_array((size_t)(n * cols), 1.0f);
+    for (int t = 0; t < N_TILE_TYPES; t++) {
+        rg_type type = tile_types[t];
+        void *w = random_weights(type, rows, cols);
+        QuantPacked p;
+        CHECK(quant_packed_init(&p, type, w, rows, cols) == 0);
+        float *Y = malloc((size_t)(n * rows) * sizeof *Y), *Y1 = malloc((size_t)(n * rows) * sizeof *Y1);
+        static const int64_t ns[] = { 1, 5, 23 };
+        for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+            quant_matmul_packed(&p, x, ns[c], Y);
+            double worst = worst_vs_scalar(type, w, rows, cols, x, ns[c], Y);
+            if (!(worst < 1e-5)) printf("    %s n=%lld: %g\n", quant_type_name(type), (long long)ns[c], worst);
+            CHECK(worst < 1e-5);
+        }
+        quant_matmul(type, w, rows, cols, x, n, Y1);
+        CHECK(memcmp(Y, Y1, (size_t)(n * rows) * sizeof *Y) == 0);
+        int alone_same = 1;
+        for (int64_t i = 0; i < n; i++) {
+            quant_matmul_packed(&p, x + i * cols, 1, Y1);
+            alone_same &= memcmp(Y1, Y + i * rows, (size_t)rows * sizeof *Y) == 0;
+        }
+        CHECK(alone_same);
+#ifdef _OPENMP
+        int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        quant_matmul_packed(&p, x, n, Y1);
+        omp_set_num_threads(threads);
+        CHECK(memcmp(Y, Y1, (size_t)(n * rows) * sizeof *Y) == 0);
+#endif
+        quant_packed_free(&p);
+        free(w); free(Y); free(Y1);
+    }
+    QuantPacked none;
+    CHECK(quant_packed_init(&none, RG_TYPE_Q6_K, x, 16, cols) == -1 && none.tiles == NULL);
+    free(x);
+}
+
 int main(void)
 {
     rng_seed(&rng, 16);
@@ -204,5 +278,7 @@ int main(void)
     RUN(packed_tile_reads_back_as_the_row);
     RUN(activation_layouts_hold_the_quantized_row);
     RUN(tile_products_equal_scalar_dots);
+    RUN(vector_activation_tiles_equal_scalar);
+    RUN(packed_products_equal_scalar_dots);
     TESTS_DONE();
 }

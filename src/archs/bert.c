@@ -8,15 +8,23 @@
  * pooling in src/infer/embed.c → one embedding per text.
  *
  * Tensor names and keys are llama.cpp's (docs/18-embeddings.md lists them).
- * Weights of any type the format gives are converted to float once at load;
- * F32 tensors are used in place. The four matrices of each layer are then
- * packed once into the kernel table's tile order (kernels.h: PackedWeight),
- * so that no product re-packs a weight: for the few dozen rows of a batch
- * of short texts, packing would cost as much as the product.
+ * The four matrices of each layer take one of two forms (bert_model.h:
+ * BertMatrix):
+ *   - integer tiles (Q8_0, Q4_0, Q4_K, where the kernels have them for
+ *     the type): the file's blocks are unpacked once (quant.h:
+ *     QuantPacked), and the products quantize the activations to 8 bits,
+ *     as llama.cpp does;
+ *   - otherwise floats: any type is converted to float once at load (F32
+ *     used in place) and packed once into the kernel table's tile order
+ *     (kernels.h: PackedWeight), so that no product re-packs a weight: for
+ *     the few dozen rows of a batch of short texts, packing would cost as
+ *     much as the product.
+ * Vectors (biases, norms) and the embedding tables are always floats.
  */
 #include "archs/bert.h"
 #include "archs/bert_model.h"
 #include "archs/tensor_f32.h"
+#include "core/quant.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -36,10 +44,11 @@ static void bert_destroy(void *state)
             BertLayer *l = &m->layers[i];
             free(l->qkv_w);
             free(l->qkv_b);
-            packed_weight_free(&l->qkv);
-            packed_weight_free(&l->out);
-            packed_weight_free(&l->up);
-            packed_weight_free(&l->down);
+            BertMatrix *mats[4] = { &l->qkv, &l->out, &l->up, &l->down };
+            for (int j = 0; j < 4; j++) {
+                packed_weight_free(&mats[j]->packed);
+                quant_packed_free(&mats[j]->tiles);
+            }
         }
     free(m->layers);
     free(m);
@@ -57,11 +66,10 @@ static int keep_owned(Bert *m, float *p)
     return 0;
 }
 
-/* The tensor `name` as floats, checked to be [rows, cols] (GGUF dims
- * {cols, rows}; rows 0 for a vector). NULL after fail() when it is missing
- * (and required) or has another shape. */
-static const float *weight(Bert *m, const rg_source *src, const char *name, int64_t rows, int64_t cols,
-                           int required)
+/* The tensor `name`, checked to be [rows, cols] (GGUF dims {cols, rows};
+ * rows 0 for a vector). NULL after fail() when it is missing (and
+ * required) or has another shape. */
+static const rg_tensor *find(const rg_source *src, const char *name, int64_t rows, int64_t cols, int required)
 {
     const rg_tensor *t = rg_source_tensor(src, name);
     if (!t) {
@@ -76,11 +84,28 @@ static const float *weight(Bert *m, const rg_source *src, const char *name, int6
              (long long)(rows ? rows : 1));
         return NULL;
     }
+    return t;
+}
+
+/* The tensor `name` [rows, cols] as floats (find, then tensor_f32). */
+static const float *weight(Bert *m, const rg_source *src, const char *name, int64_t rows, int64_t cols,
+                           int required)
+{
+    const rg_tensor *t = find(src, name, rows, cols, required);
+    if (!t) return NULL;
     float *copy = NULL;
     const float *f = tensor_f32(t, &copy);
     if (!f) return NULL;
     if (copy && keep_owned(m, copy) != 0) return NULL;
     return f;
+}
+
+/* Can tensor t [rows, cols] be multiplied as it lies, on integer tiles?
+ * Its type must have them and its data be exactly rows whole rows. */
+static int runs_quantized(const rg_tensor *t, int64_t rows, int64_t cols)
+{
+    return quant_has_integer_tiles(t->type, cols) && t->n_bytes / (size_t)rows == quant_row_bytes(t->type, cols) &&
+           t->n_bytes % (size_t)rows == 0;
 }
 
 static int read_int(const rg_source *src, const char *key, int64_t lo, int64_t hi, int32_t *out)
@@ -93,42 +118,83 @@ static int read_int(const rg_source *src, const char *key, int64_t lo, int64_t h
     return 0;
 }
 
+/* Matrix `name` [rows, cols] of a layer, unpacked into out: on integer
+ * tiles, or as floats (*floats, also kept for the layer; NULL on tiles).
+ * -1 after fail(). */
+static int load_matrix(Bert *m, const rg_source *src, const char *name, int64_t rows, int64_t cols,
+                       BertMatrix *out, const float **floats)
+{
+    const rg_tensor *t = find(src, name, rows, cols, 1);
+    *floats = NULL;
+    if (!t) return -1;
+    if (runs_quantized(t, rows, cols) && quant_packed_init(&out->tiles, t->type, t->data, rows, cols) == 0)
+        return 0;
+    if (!(*floats = weight(m, src, name, rows, cols, 1))) return -1;
+    return packed_weight_init(&out->packed, *floats, (int)rows, (int)cols) == 0
+               ? 0 : fail("out of memory loading a bert model");
+}
+
+/* q, k and v [d, d] each as one matrix [3d, d]: their blocks copied back to
+ * back and unpacked into tiles when all three have one type that runs on
+ * them, else floats. */
+static int load_qkv(Bert *m, const rg_source *src, int i, BertLayer *l)
+{
+    int64_t d = m->d;
+    const char *parts[3] = { "q", "k", "v" };
+    const rg_tensor *t[3];
+    char name[64];
+    int quantized = 1;
+    for (int p = 0; p < 3; p++) {
+        snprintf(name, sizeof name, "blk.%d.attn_%s.weight", i, parts[p]);
+        if (!(t[p] = find(src, name, d, d, 1))) return -1;
+        quantized = quantized && runs_quantized(t[p], d, d) && t[p]->type == t[0]->type;
+    }
+    if (quantized) {
+        size_t bytes = t[0]->n_bytes;
+        char *blocks = malloc(3 * bytes);
+        if (!blocks) return fail("out of memory loading a bert model");
+        for (int p = 0; p < 3; p++) memcpy(blocks + p * bytes, t[p]->data, bytes);
+        int packed = quant_packed_init(&l->qkv.tiles, t[0]->type, blocks, 3 * d, d);
+        free(blocks);
+        if (packed == 0) return 0;
+    }
+    if (!(l->qkv_w = xmalloc((size_t)(3 * d * d), sizeof(float)))) return -1;
+    for (int p = 0; p < 3; p++) {
+        snprintf(name, sizeof name, "blk.%d.attn_%s.weight", i, parts[p]);
+        const float *f = weight(m, src, name, d, d, 1);
+        if (!f) return -1;
+        memcpy(l->qkv_w + p * d * d, f, (size_t)(d * d) * sizeof(float));
+    }
+    return packed_weight_init(&l->qkv.packed, l->qkv_w, (int)(3 * d), (int)d) == 0
+               ? 0 : fail("out of memory loading a bert model");
+}
+
 static int load_layer(Bert *m, const rg_source *src, int i)
 {
     BertLayer *l = &m->layers[i];
     int64_t d = m->d, H = m->d_ff;
     char name[64];
+    if (load_qkv(m, src, i, l) != 0) return -1;
+    if (!(l->qkv_b = xmalloc((size_t)(3 * d), sizeof(float)))) return -1;
+    const char *parts[3] = { "q", "k", "v" };
+    for (int p = 0; p < 3; p++) {
+        snprintf(name, sizeof name, "blk.%d.attn_%s.bias", i, parts[p]);
+        const float *b = weight(m, src, name, 0, d, 1);
+        if (!b) return -1;
+        memcpy(l->qkv_b + p * d, b, (size_t)d * sizeof(float));
+    }
 #define W(field, suffix, rows, cols) \
     (snprintf(name, sizeof name, "blk.%d." suffix, i), (l->field = weight(m, src, name, rows, cols, 1)) != NULL)
-    const float *q, *k, *v, *qb, *kb, *vb;
-    snprintf(name, sizeof name, "blk.%d.attn_q.weight", i);   q = weight(m, src, name, d, d, 1);
-    snprintf(name, sizeof name, "blk.%d.attn_k.weight", i);   k = q ? weight(m, src, name, d, d, 1) : NULL;
-    snprintf(name, sizeof name, "blk.%d.attn_v.weight", i);   v = k ? weight(m, src, name, d, d, 1) : NULL;
-    snprintf(name, sizeof name, "blk.%d.attn_q.bias", i);     qb = v ? weight(m, src, name, 0, d, 1) : NULL;
-    snprintf(name, sizeof name, "blk.%d.attn_k.bias", i);     kb = qb ? weight(m, src, name, 0, d, 1) : NULL;
-    snprintf(name, sizeof name, "blk.%d.attn_v.bias", i);     vb = kb ? weight(m, src, name, 0, d, 1) : NULL;
-    if (!vb) return -1;
-    l->qkv_w = xmalloc((size_t)(3 * d * d), sizeof(float));
-    l->qkv_b = xmalloc((size_t)(3 * d), sizeof(float));
-    if (!l->qkv_w || !l->qkv_b) return -1;
-    memcpy(l->qkv_w, q, (size_t)(d * d) * sizeof(float));
-    memcpy(l->qkv_w + d * d, k, (size_t)(d * d) * sizeof(float));
-    memcpy(l->qkv_w + 2 * d * d, v, (size_t)(d * d) * sizeof(float));
-    memcpy(l->qkv_b, qb, (size_t)d * sizeof(float));
-    memcpy(l->qkv_b + d, kb, (size_t)d * sizeof(float));
-    memcpy(l->qkv_b + 2 * d, vb, (size_t)d * sizeof(float));
-    if (!W(out_w, "attn_output.weight", d, d) || !W(out_b, "attn_output.bias", 0, d) ||
+#define M(field, suffix, rows, cols) \
+    (snprintf(name, sizeof name, "blk.%d." suffix, i), load_matrix(m, src, name, rows, cols, &l->field, &l->field##_w) == 0)
+    if (!M(out, "attn_output.weight", d, d) || !W(out_b, "attn_output.bias", 0, d) ||
         !W(ln_attn_w, "attn_output_norm.weight", 0, d) || !W(ln_attn_b, "attn_output_norm.bias", 0, d) ||
-        !W(up_w, "ffn_up.weight", H, d) || !W(up_b, "ffn_up.bias", 0, H) ||
-        !W(down_w, "ffn_down.weight", d, H) || !W(down_b, "ffn_down.bias", 0, d) ||
+        !M(up, "ffn_up.weight", H, d) || !W(up_b, "ffn_up.bias", 0, H) ||
+        !M(down, "ffn_down.weight", d, H) || !W(down_b, "ffn_down.bias", 0, d) ||
         !W(ln_out_w, "layer_output_norm.weight", 0, d) || !W(ln_out_b, "layer_output_norm.bias", 0, d))
         return -1;
 #undef W
-    if (packed_weight_init(&l->qkv, l->qkv_w, (int)(3 * d), (int)d) != 0 ||
-        packed_weight_init(&l->out, l->out_w, (int)d, (int)d) != 0 ||
-        packed_weight_init(&l->up, l->up_w, (int)H, (int)d) != 0 ||
-        packed_weight_init(&l->down, l->down_w, (int)d, (int)H) != 0)
-        return -1;
+#undef M
     return 0;
 }
 

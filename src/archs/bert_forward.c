@@ -32,9 +32,10 @@
  * runs all the layers of one alone, in its own scratch, meeting the others
  * only at the end. A batch too small for more than one chunk (a lone
  * text) has its products split across the threads instead
- * (matmul_forward_packed, core/tensor.h). Every way, every
- * number of a text is computed by the same operations — the packed
- * products give each output one FMA chain whatever rows share the call —
+ * (matmul_forward_packed, core/tensor.h, or quant_matmul_packed,
+ * core/quant.h, for weights on integer tiles). Every way, every number of
+ * a text is computed by the same operations — the packed products give
+ * each output one chain of multiply-adds whatever rows share the call —
  * so a text's hidden states do not depend on its batch, its chunk or the
  * thread count.
  */
@@ -151,6 +152,18 @@ static void attention(float *out, const float *qkv, float *scores_all, int n_seq
     }
 }
 
+/* out[R, rows] = inp[R, cols] · Wᵀ + bias, on W's integer tiles or its
+ * packed floats (bert_model.h: BertMatrix). */
+static void product(float *out, const float *inp, const BertMatrix *w, const float *bias, long R)
+{
+    if (!w->tiles.tiles) {
+        matmul_forward_packed(out, inp, &w->packed, bias, (int)R);
+        return;
+    }
+    quant_matmul_packed(&w->tiles, inp, R, out);
+    for (long r = 0; r < R; r++) vec_add(out + r * w->tiles.rows, bias, (size_t)w->tiles.rows);
+}
+
 /* The whole encoder over one group of texts: tokens [R] of n_seqs texts
  * (lens[s] each) → out [R, d], in scratch s (sized by scratch_reserve). */
 static void forward(const Bert *m, BertScratch *s, int32_t n_seqs, const int32_t *lens, const int32_t *tokens,
@@ -173,14 +186,14 @@ static void forward(const Bert *m, BertScratch *s, int32_t n_seqs, const int32_t
     layernorm(x, x, m->ln_emb_w, m->ln_emb_b, R, d, m->eps);
     for (int l = 0; l < m->n_layers; l++) {
         const BertLayer *L = &m->layers[l];
-        matmul_forward_packed(s->qkv, x, &L->qkv, L->qkv_b, (int)R);
+        product(s->qkv, x, &L->qkv, L->qkv_b, R);
         attention(s->att, s->qkv, s->scores, n_seqs, lens, s->starts, d, m->n_heads, m->n_ctx);
-        matmul_forward_packed(s->tmp, s->att, &L->out, L->out_b, (int)R);
+        product(s->tmp, s->att, &L->out, L->out_b, R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(x, s->tmp, L->ln_attn_w, L->ln_attn_b, R, d, m->eps);
-        matmul_forward_packed(s->ff, x, &L->up, L->up_b, (int)R);
+        product(s->ff, x, &L->up, L->up_b, R);
         gelu_forward(s->ff, s->ff, (size_t)R * H);   /* layers/gelu.c */
-        matmul_forward_packed(s->tmp, s->ff, &L->down, L->down_b, (int)R);
+        product(s->tmp, s->ff, &L->down, L->down_b, R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(l == m->n_layers - 1 ? out : x, s->tmp, L->ln_out_w, L->ln_out_b, R, d, m->eps);
     }

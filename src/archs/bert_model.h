@@ -11,14 +11,24 @@
 #define RUSTGPT_BERT_MODEL_H
 
 #include "core/kernels/kernels.h"
+#include "core/quant.h"
 #include "rustgpt/plugin.h"
 
-/* One layer's weights. The four matrices are packed once at load into the
- * order the kernel table's tile reads (kernels.h: PackedWeight); the plain
- * matrices stay where the file put them. */
+/* One weight matrix of a layer, unpacked once at load into the form its
+ * products run fastest: integer tiles when the file's type has them with
+ * these kernels (quant.h: QuantPacked; Q8_0, Q4_0 and Q4_K on AVX-512
+ * VNNI), else floats in the order the kernel table's tile reads (kernels.h:
+ * PackedWeight). */
+typedef struct {
+    QuantPacked tiles;             /* tiles.tiles NULL: use packed */
+    PackedWeight packed;
+} BertMatrix;
+
+/* One layer's weights; the plain float matrices (NULL where the layer runs
+ * on integer tiles) stay where the file or the loader put them. */
 typedef struct {
     float *qkv_w, *qkv_b;          /* [3d, d], [3d]: q rows, then k, then v */
-    PackedWeight qkv, out, up, down;
+    BertMatrix qkv, out, up, down;
     const float *out_w, *out_b;    /* [d, d], [d]                            */
     const float *ln_attn_w, *ln_attn_b;
     const float *up_w, *up_b;      /* [H, d], [H]                            */

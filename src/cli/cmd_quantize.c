@@ -1,10 +1,11 @@
 /*
  * cmd_quantize.c — `rustgpt quantize IN.gguf OUT.gguf TYPE`: rewrite a GGUF
  * model with its matrices in TYPE (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, or F16,
- * BF16, F32), keeping every key and the 1-D tensors (norms, biases) in F32,
- * as llama.cpp's quantizer does. A matrix whose rows do not split into whole
- * blocks (256 values for the K-quants, 32 for Q8_0/Q4_0) is refused with
- * the reason, before anything is written. The output is written atomically.
+ * BF16, F32), keeping every key, the 1-D tensors (norms, biases) and the
+ * position and token-type embeddings in F32, as llama.cpp's quantizer
+ * does. A matrix whose rows do not split into whole blocks (256 values
+ * for the K-quants, 32 for Q8_0/Q4_0) is refused with the reason, before
+ * anything is written. The output is written atomically.
  *
  * `rustgpt quantize --show TYPE` prints one block worked through instead:
  * fixed example values, the block's bytes, its scales and integers, the
@@ -36,9 +37,14 @@ static uint32_t file_type_of(rg_type type)
 }
 
 /* The type a tensor gets: matrices (2 or more dimensions) the target,
- * vectors F32. */
+ * vectors F32. Like llama.cpp's quantizer, the position embeddings and
+ * BERT's token-type embeddings stay F32 too: they are added to the token
+ * embeddings, and llama.cpp cannot add a quantized tensor. */
 static rg_type target_of(const gguf_tensor *t, rg_type type)
 {
+    static const char *const kept[] = { "position_embd.weight", "token_types.weight" };
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        if (t->name.len == strlen(kept[i]) && memcmp(t->name.ptr, kept[i], t->name.len) == 0) return RG_TYPE_F32;
     return t->n_dims >= 2 ? type : RG_TYPE_F32;
 }
 
@@ -75,8 +81,8 @@ const char quantize_help[] =
     "       rustgpt quantize --show TYPE\n"
     "\n"
     "Rewrites a GGUF model with every matrix in TYPE: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K,\n"
-    "F16, BF16 or F32 (vectors such as norms stay F32; every key is kept and\n"
-    "general.file_type set). K-quants need rows that are multiples of 256, Q8_0 and\n"
+    "F16, BF16 or F32 (vectors such as norms, and position and token-type\n"
+    "embeddings, stay F32; every key is kept and general.file_type set). K-quants need rows that are multiples of 256, Q8_0 and\n"
     "Q4_0 of 32; a file that does not fit is refused before anything is written.\n"
     "--show TYPE works one block of example values through (docs/16-quantization.md).\n";
 

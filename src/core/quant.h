@@ -88,6 +88,29 @@ void quant_matmul(rg_type type, const void *W, int64_t rows, int64_t cols, const
  * the activations are quantized to 8 bits on both paths. */
 int quant_has_integer_tiles(rg_type type, int64_t cols);
 
+/* A weight matrix unpacked once into those tiles, for a model that runs the
+ * same weights on many small batches (an encoder, whose batches of short
+ * texts are a few dozen rows: unpacking at every product, as quant_matmul
+ * does, would cost as much as the product). 1.25 bytes per weight. */
+typedef struct {
+    void *tiles;             /* tile blocks (quant_blocks.h): ceil(rows/16) groups of cols/32 */
+    rg_type type;
+    int64_t rows, cols;
+} QuantPacked;
+
+/* Unpack W (rows x cols of type) into p. Returns -1 (p left empty, nothing
+ * to free) if quant_has_integer_tiles(type, cols) is false or memory is
+ * short; the caller then multiplies another way. */
+int quant_packed_init(QuantPacked *p, rg_type type, const void *W, int64_t rows, int64_t cols);
+void quant_packed_free(QuantPacked *p);
+
+/* Y[n, rows] = X[n, cols] · Wᵀ on the packed tiles, any n >= 1, the
+ * activations quantized to 8 bits as quant_matmul's tile path does.
+ * Threaded by groups of 16 weight rows; every output is computed by the
+ * same operations whatever n and the thread count (the same bits). Y is
+ * zeroed if the activation buffer cannot be had. */
+void quant_matmul_packed(const QuantPacked *p, const float *X, int64_t n, float *Y);
+
 /* The name of the kernel set the products use now ("scalar", "avx2", ...). */
 const char *quant_kernels_name(void);
 

@@ -177,6 +177,8 @@ typedef struct {
     void (*rows_q4_K)(const void *W, size_t row_bytes, const block_q8_K *a, int64_t cols, int64_t n_rows, float *y);
     void (*gemm)(const tile_block *tile, int64_t n_blocks, const act_tile *acts, int64_t n, float *Y,
                  int64_t ldy, int n_rows);
+    /* quant_act_tiles for Q8_0 / Q4_0 weights (n values, Q8_0 blocks), the same bits */
+    void (*act_tiles_q8_0)(const float *x, act_tile *out, int64_t n);
 } QuantTiles;
 
 #if defined(__x86_64__)

@@ -15,6 +15,10 @@
  *     unpacking is paid once for n rows and each vpdpbusd does 64
  *     multiply-adds of 16 weight rows.
  *
+ * A model that multiplies the same weights by many small batches can
+ * unpack them once instead (QuantPacked: quant_packed_init, then
+ * quant_matmul_packed, the prompt path without its unpacking).
+ *
  * The layouts are plain C, written for reading; the SIMD is all in the
  * kernels. Each path is tested against the scalar dot products
  * (tests/test_quant.c).
@@ -154,6 +158,13 @@ void quant_tile_pack(rg_type type, const void *W, size_t row_bytes, int64_t cols
 
 /* ---- the drivers ------------------------------------------------------------ */
 
+/* quant_act_tiles of one row, in the kernels' vectors where they have it. */
+static void act_tiles(const QuantTiles *k, rg_type type, const float *x, act_tile *out, int64_t cols)
+{
+    if (type == RG_TYPE_Q4_K) quant_act_tiles(type, x, out, cols);
+    else k->act_tiles_q8_0(x, out, cols);
+}
+
 enum { TILE_MIN_ROWS = 16, ROW_CHUNK_INT = 32 };
 
 /* aligned_alloc wants a size that is a multiple of the alignment. */
@@ -207,7 +218,7 @@ static int matmul_tiles(const QuantTiles *k, rg_type type, const void *W, int64_
         return -1;
     }
     #pragma omp parallel for schedule(static) num_threads(threads) if (n >= 64)
-    for (int64_t i = 0; i < n; i++) quant_act_tiles(type, X + i * cols, acts + i * n_blocks, cols);
+    for (int64_t i = 0; i < n; i++) act_tiles(k, type, X + i * cols, acts + i * n_blocks, cols);
     int64_t chunks = (rows + TILE_ROWS_INT - 1) / TILE_ROWS_INT;
     #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t c = 0; c < chunks; c++) {
@@ -224,6 +235,59 @@ static int matmul_tiles(const QuantTiles *k, rg_type type, const void *W, int64_
     free(acts);
     free(tiles);
     return 0;
+}
+
+/* ---- weights unpacked once ---------------------------------------------------- */
+
+int quant_packed_init(QuantPacked *p, rg_type type, const void *W, int64_t rows, int64_t cols)
+{
+    *p = (QuantPacked){ 0 };
+    if (!quant_has_integer_tiles(type, cols) || rows <= 0) return -1;
+    size_t row_bytes = quant_row_bytes(type, cols);
+    int64_t n_blocks = cols / 32, groups = (rows + TILE_ROWS_INT - 1) / TILE_ROWS_INT;
+    tile_block *tiles = alloc64((size_t)groups * (size_t)n_blocks * sizeof *tiles);
+    if (!tiles) return -1;
+    #pragma omp parallel for schedule(static) num_threads(kernel_threads())
+    for (int64_t g = 0; g < groups; g++) {
+        int64_t r0 = g * TILE_ROWS_INT;
+        int len = (int)(rows - r0 < TILE_ROWS_INT ? rows - r0 : TILE_ROWS_INT);
+        quant_tile_pack(type, (const char *)W + (size_t)r0 * row_bytes, row_bytes, cols, len, tiles + g * n_blocks);
+    }
+    *p = (QuantPacked){ .tiles = tiles, .type = type, .rows = rows, .cols = cols };
+    return 0;
+}
+
+void quant_packed_free(QuantPacked *p)
+{
+    free(p->tiles);
+    *p = (QuantPacked){ 0 };
+}
+
+/* Below this many multiply-adds a product stays on one thread. */
+enum { PACKED_PARALLEL_MACS = 1 << 18 };
+
+void quant_matmul_packed(const QuantPacked *p, const float *X, int64_t n, float *Y)
+{
+    const QuantTiles *k = quant_tiles();
+    int64_t rows = p->rows, cols = p->cols, n_blocks = cols / 32;
+    act_tile *acts = alloc64((size_t)n * (size_t)n_blocks * sizeof *acts);
+    if (!acts || !k) {   /* (k is there: the tiles were packed for these kernels) */
+        free(acts);
+        memset(Y, 0, (size_t)n * (size_t)rows * sizeof *Y);
+        return;
+    }
+    int threads = (double)n * (double)rows * (double)cols >= PACKED_PARALLEL_MACS ? kernel_threads() : 1;
+    #pragma omp parallel for schedule(static) num_threads(threads) if (n >= 64)
+    for (int64_t i = 0; i < n; i++) act_tiles(k, p->type, X + i * cols, acts + i * n_blocks, cols);
+    int64_t groups = (rows + TILE_ROWS_INT - 1) / TILE_ROWS_INT;
+    const tile_block *tiles = p->tiles;
+    #pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t g = 0; g < groups; g++) {
+        int64_t r0 = g * TILE_ROWS_INT;
+        int len = (int)(rows - r0 < TILE_ROWS_INT ? rows - r0 : TILE_ROWS_INT);
+        k->gemm(tiles + g * n_blocks, n_blocks, acts, n, Y + r0, rows, len);
+    }
+    free(acts);
 }
 
 int quant_matmul_integer(rg_type type, const void *W, int64_t rows, int64_t cols, const float *X, int64_t n,

@@ -4,8 +4,9 @@
 #
 # For a varied set of texts (short, long, truncated, accented, CJK, Greek,
 # punctuation, mixed case): cosine >= 0.9999 with llama.cpp for each pooling
-# it offers (mean and cls, as the file declares them), and with numpy for
-# max and mean-sqrt; normalised vectors have unit norm. Needs node with the
+# it offers (mean and cls, as the file declares them), also with F16, Q8_0,
+# Q4_0 and Q4_K weights, and with numpy for max and mean-sqrt; normalised
+# vectors have unit norm. Needs node with the
 # interop packages and python3 with numpy.
 . tests/cli/lib.sh
 
@@ -57,6 +58,21 @@ done
 node tests/embed/llama_embed.mjs "$WORK/bert_f16.gguf" "$WORK/texts.json" 512 > "$WORK/llama_f16.jsonl" 2> /dev/null
 "$RUSTGPT" embed --model "$WORK/bert_f16.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_f16.jsonl" 2> /dev/null
 "$PY" $CHECK embed_bert_f16_matches_llama_cpp "$WORK/ours_f16.jsonl" "$WORK/llama_f16.jsonl"
+
+# quantized weights (rustgpt quantize; on integer tiles where the CPU has
+# AVX-512 VNNI): rustgpt and llama.cpp both round the activations to 8 bits
+# per block the same way, so the vectors still agree to 0.9999
+"$PY" $GEN make "$WORK/bert_256.gguf" --layers 2 --dim 256 --heads 4 --ff 512 --ctx 64 --pooling 1 --seed 6
+for type in Q8_0 Q4_0 Q4_K; do
+    "$RUSTGPT" quantize "$WORK/bert_256.gguf" "$WORK/bert_$type.gguf" $type > /dev/null
+    node tests/embed/llama_embed.mjs "$WORK/bert_$type.gguf" "$WORK/texts.json" 512 > "$WORK/llama_$type.jsonl" 2> "$WORK/node_err"
+    "$RUSTGPT" embed --model "$WORK/bert_$type.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_$type.jsonl" 2> /dev/null
+    if [ -s "$WORK/llama_$type.jsonl" ]; then
+        "$PY" $CHECK "embed_bert_${type}_matches_llama_cpp" "$WORK/ours_$type.jsonl" "$WORK/llama_$type.jsonl"
+    else
+        fail "embed_bert_${type}_matches_llama_cpp" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
+    fi
+done
 
 # decoders: llama.cpp pools a llama or gpt2 file without pooling_type as
 # the last token's hidden state (after the final norm), rustgpt with

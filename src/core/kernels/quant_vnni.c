@@ -257,8 +257,32 @@ static void gemm(const tile_block *tile, int64_t n_blocks, const act_tile *acts,
     }
 }
 
+/* ---- activations: Q8_0 blocks as act_tile's ------------------------------------ */
+
+/* quant_act_tiles (core/quant_tiles.c) for Q8_0 / Q4_0 weights, 32 values
+ * a block, with the bits of the scalar quant_act_q8_0: the block's largest
+ * magnitude (a maximum is exact in any order), the scale computed by the
+ * same float operations, and vcvtps2dq rounding x·id to nearest even as
+ * nearest_int does. A product with many rows spent a quarter of its time
+ * in the scalar loop. */
+static void act_tiles_q8_0(const float *x, act_tile *out, int64_t n)
+{
+    for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0) {
+        __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        __m512 vid = _mm512_set1_ps(id);
+        __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, vid)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, vid));
+        _mm_storeu_si128((__m128i *)out[b].qs, _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(out[b].qs + 16), _mm512_cvtepi32_epi8(q1));
+        out[b].d = quant_f16_to_f32(quant_f32_to_f16(d));
+        out[b].dsum = out[b].d * (float)_mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+}
+
 const QuantTiles quant_tiles_vnni = {
     .name = "avx512-vnni",
     .rows_q4_0 = rows_q4_0, .rows_q4_K = rows_q4_K,
     .gemm = gemm,
+    .act_tiles_q8_0 = act_tiles_q8_0,
 };
