@@ -266,6 +266,34 @@ static double measure_generation(const Bench *b)
     return best * 1e3;
 }
 
+/* GFLOP/s of the table's matvec_forward, one thread, for `rows` rows
+ * through the model's first FFN matrix [hidden, d]: the product of a
+ * decoding step, one row per stream a server decodes together. */
+static double measure_decode_product(const Bench *b, const Kernels *k, int rows)
+{
+    int d = b->config.d_model, H = b->config.d_hidden;
+    float *x = xmalloc((size_t)rows * d, sizeof *x), *w = xmalloc((size_t)H * d, sizeof *w);
+    float *y = xmalloc((size_t)rows * H, sizeof *y);
+    double best = -1;
+    if (x && w && y) {
+        for (size_t i = 0; i < (size_t)rows * d; i++) x[i] = (float)(i % 7) * 0.1f;
+        for (size_t i = 0; i < (size_t)H * d; i++) w[i] = (float)(i % 5) * 0.1f;
+        for (int trial = 0; trial < TRIALS; trial++) {
+            long calls = 0;
+            double start = now_seconds(), t;
+            do {
+                k->matvec_forward(y, x, w, NULL, rows, d, H, 0, H);
+                calls++;
+                t = now_seconds() - start;
+            } while (t < b->seconds / (4 * TRIALS));
+            double gflops = 2.0 * rows * d * H * calls / t / 1e9;
+            if (gflops > best) best = gflops;
+        }
+    }
+    free(x); free(w); free(y);
+    return best;
+}
+
 /* Tokens per second of tokenizer_encode over the large text into ids (the
  * vocabulary lookup included), one thread. */
 static double measure_tokenizer(const Bench *b, size_t *n_tokens)
@@ -407,12 +435,14 @@ int cmd_bench(int argc, char **argv)
            c->d_model, c->n_heads, c->d_hidden, c->n_layers, c->seq_len, c->vocab_size,
            b.have_data ? "bundled data" : "synthetic", with_commas(params, n_params));
 
-    double peak[MAX_PATHS], step[MAX_PATHS][N_BATCHES], gen[MAX_PATHS];
+    double peak[MAX_PATHS], step[MAX_PATHS][N_BATCHES], gen[MAX_PATHS], decode1[MAX_PATHS], decode16[MAX_PATHS];
     for (int k = 0; k < b.n_paths; k++) {
         kernels_select(b.paths[k]->name);
         peak[k] = measure_peak(&b, b.paths[k]);
         for (int i = 0; i < N_BATCHES; i++) step[k][i] = measure_training(&b, batches[i]);
         gen[k] = measure_generation(&b);
+        decode1[k] = measure_decode_product(&b, b.paths[k], 1);
+        decode16[k] = measure_decode_product(&b, b.paths[k], 16);
     }
     kernels_select(chosen->name);
 
@@ -442,6 +472,12 @@ int cmd_bench(int argc, char **argv)
     }
     row_label("generation, KV cache", "ms/token");
     for (int k = 0; k < b.n_paths; k++) printf("%12.4f", gen[k]);
+    printf("\n");
+    row_label("decode product, 1 row", "GFLOP/s");   /* one thread: measure_decode_product */
+    for (int k = 0; k < b.n_paths; k++) printf("%12.1f", decode1[k]);
+    printf("\n");
+    row_label("decode product, 16 rows", "GFLOP/s");
+    for (int k = 0; k < b.n_paths; k++) printf("%12.1f", decode16[k]);
     printf("\n");
 
     size_t n_tokens = 0;

@@ -55,6 +55,7 @@ expect_status "bench_runs" 0 "$RUSTGPT" bench --seconds 0 --kernels "$best"
 expect_grep "bench_reports_training_at_batch_16" "$WORK/out" '^train batch 16, seq-len 80 +tokens/s'
 expect_grep "bench_reports_percent_of_the_measured_peak" "$WORK/out" '% of peak +[0-9.]+%'
 expect_grep "bench_reports_generation_per_token" "$WORK/out" '^generation, KV cache +ms/token +[0-9.]+'
+expect_grep "bench_reports_decode_product_of_16_rows" "$WORK/out" '^decode product, 16 rows +GFLOP/s +[0-9.]+'
 expect_grep "bench_reports_tokenizer_speed" "$WORK/out" '^tokenizer, 1 core +tokens/s'
 expect_grep "bench_reports_peak_memory_of_training" "$WORK/out" '^peak RSS, default training +MB +[0-9.]+'
 expect_status "bench_rejects_an_unknown_path" 2 "$RUSTGPT" bench --kernels avx9000

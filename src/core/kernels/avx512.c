@@ -27,6 +27,7 @@
 #define VLEN 16
 #define MR 8
 #define NV 2
+#define MV_ROWS 4  /* input rows per pass of matvec_forward (simd_matmul.h) */
 #define ATTN_ROWS 16  /* attention rows per register block (simd_rows.h) */
 #define FMA_CHAINS 24   /* the yardstick: 2 FMA ports x 4-cycle latency, and more */
 typedef __m512 vfloat;

@@ -23,6 +23,7 @@
 #define VLEN 4
 #define MR 8
 #define NV 2
+#define MV_ROWS 4  /* input rows per pass of matvec_forward (simd_matmul.h) */
 #define FMA_CHAINS 16   /* the yardstick: 2 FMA ports x 4-cycle latency, and more */
 typedef float32x4_t vfloat;
 

@@ -209,45 +209,81 @@ static void gemm(int M, int N, int K, const float *a, long a_row, long a_col,
 
 /* Rows on their own (kernels.h: matvec_forward; generation feeds one row,
  * a server decoding several streams one per stream): no packing, one dot
- * product per output along the contiguous rows of W, four outputs at a
- * time for independent chains. The four rows of W stay in L1 while every
- * input row meets them, so W is read from memory once per call whatever
- * the number of rows, and each output is the same chain of FMAs as for its
- * row alone. (Packing W, as the blocked product does, costs about as much
- * as reading it: for a handful of rows it would more than double the
- * work.) */
+ * product per output along the contiguous rows of W. Each output is
+ *     y[r,o] = reduce_add(s) + bias[o],  s = Σ_i x[r, i:i+VLEN] ⊙ W[o, i:i+VLEN]
+ * one vector chain of FMAs over i, the same for a row alone as among
+ * others (a stream's text does not depend on who shares its step). Four
+ * outputs go at a time, so that the four rows of W stay in L1 while every
+ * input row meets them and W is read from memory once per call whatever
+ * the number of rows; and MV_ROWS input rows go at a time, so that each
+ * load of W feeds MV_ROWS FMAs and 4 x MV_ROWS chains are in flight — one
+ * row at a time, four chains and five loads per four FMAs kept the FMA
+ * units a third busy when a server decoded 16 streams. (Packing W, as the
+ * blocked product does, costs about as much as reading it: for a handful
+ * of rows it would more than double the work.) */
+#ifndef MV_ROWS
+#define MV_ROWS 2   /* 4 x MV_ROWS accumulators + 5 vectors must fit the registers */
+#endif
+
+/* Outputs o..o+3 (weight rows w[0..3]) of input rows r0..r0+nr-1, nr <=
+ * MV_ROWS a compile-time constant after inlining. */
+static inline __attribute__((always_inline)) void
+matvec_block(float *out, const float *inp, const float *const w[4], const float *bias, int r0, int nr,
+             int in_dim, int out_dim, int o)
+{
+    vfloat s[MV_ROWS][4];
+    const float *x[MV_ROWS];
+    #pragma GCC unroll 8
+    for (int m = 0; m < MV_ROWS; m++) {
+        x[m] = inp + (size_t)(r0 + (m < nr ? m : 0)) * in_dim;
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) s[m][j] = v_zero();
+    }
+    int i = 0;
+    for (; i + VLEN <= in_dim; i += VLEN) {
+        vfloat wv[4];
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) wv[j] = v_load(w[j] + i);
+        #pragma GCC unroll 8
+        for (int m = 0; m < MV_ROWS; m++) {
+            if (m >= nr) continue;
+            vfloat xv = v_load(x[m] + i);
+            #pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) s[m][j] = v_fma(xv, wv[j], s[m][j]);
+        }
+    }
+    if (i < in_dim) {
+        int n = in_dim - i;
+        vfloat wv[4];
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) wv[j] = v_load_part(w[j] + i, n);
+        #pragma GCC unroll 8
+        for (int m = 0; m < MV_ROWS; m++) {
+            if (m >= nr) continue;
+            vfloat xv = v_load_part(x[m] + i, n);
+            #pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) s[m][j] = v_fma(xv, wv[j], s[m][j]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int m = 0; m < MV_ROWS; m++) {
+        if (m >= nr) continue;
+        float *y = out + (size_t)(r0 + m) * out_dim;
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) y[o + j] = v_reduce_add(s[m][j]) + (bias ? bias[o + j] : 0.0f);
+    }
+}
+
 static void matvec_forward(float *out, const float *inp, const float *weight, const float *bias,
                            int rows, int in_dim, int out_dim, int o_begin, int o_end)
 {
     int o = o_begin;
     for (; o + 4 <= o_end; o += 4) {
-        const float *w0 = weight + (size_t)o * in_dim, *w1 = w0 + in_dim;
-        const float *w2 = w1 + in_dim, *w3 = w2 + in_dim;
-        for (int r = 0; r < rows; r++) {
-            const float *x = inp + (size_t)r * in_dim;
-            float *y = out + (size_t)r * out_dim;
-            vfloat s0 = v_zero(), s1 = v_zero(), s2 = v_zero(), s3 = v_zero();
-            int i = 0;
-            for (; i + VLEN <= in_dim; i += VLEN) {
-                vfloat xv = v_load(x + i);
-                s0 = v_fma(xv, v_load(w0 + i), s0);
-                s1 = v_fma(xv, v_load(w1 + i), s1);
-                s2 = v_fma(xv, v_load(w2 + i), s2);
-                s3 = v_fma(xv, v_load(w3 + i), s3);
-            }
-            if (i < in_dim) {
-                int n = in_dim - i;
-                vfloat xv = v_load_part(x + i, n);
-                s0 = v_fma(xv, v_load_part(w0 + i, n), s0);
-                s1 = v_fma(xv, v_load_part(w1 + i, n), s1);
-                s2 = v_fma(xv, v_load_part(w2 + i, n), s2);
-                s3 = v_fma(xv, v_load_part(w3 + i, n), s3);
-            }
-            y[o] = v_reduce_add(s0) + (bias ? bias[o] : 0.0f);
-            y[o + 1] = v_reduce_add(s1) + (bias ? bias[o + 1] : 0.0f);
-            y[o + 2] = v_reduce_add(s2) + (bias ? bias[o + 2] : 0.0f);
-            y[o + 3] = v_reduce_add(s3) + (bias ? bias[o + 3] : 0.0f);
-        }
+        const float *w[4] = { weight + (size_t)o * in_dim, weight + (size_t)(o + 1) * in_dim,
+                              weight + (size_t)(o + 2) * in_dim, weight + (size_t)(o + 3) * in_dim };
+        int r = 0;
+        for (; r + MV_ROWS <= rows; r += MV_ROWS) matvec_block(out, inp, w, bias, r, MV_ROWS, in_dim, out_dim, o);
+        for (; r < rows; r++) matvec_block(out, inp, w, bias, r, 1, in_dim, out_dim, o);
     }
     for (; o < o_end; o++) {
         const float *w = weight + (size_t)o * in_dim;

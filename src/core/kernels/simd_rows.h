@@ -362,7 +362,34 @@ static void simd_attention_row(float *out, float *scores, const float *q, const 
                                const float *values, int n_keys, int dh, int stride)
 {
     float scale = 1.0f / sqrtf((float)dh);
-    for (int s = 0; s < n_keys; s++) {
+    int s = 0;
+    /* four keys at a time: four independent chains (each key's own chain
+     * is the one it has alone, so the scores do not change) */
+    for (; s + 4 <= n_keys; s += 4) {
+        const float *k0 = keys + (size_t)s * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
+        vfloat a0 = v_zero(), a1 = v_zero(), a2 = v_zero(), a3 = v_zero();
+        int i;
+        for (i = 0; i + VLEN <= dh; i += VLEN) {
+            vfloat qv = v_load(q + i);
+            a0 = v_fma(qv, v_load(k0 + i), a0);
+            a1 = v_fma(qv, v_load(k1 + i), a1);
+            a2 = v_fma(qv, v_load(k2 + i), a2);
+            a3 = v_fma(qv, v_load(k3 + i), a3);
+        }
+        if (i < dh) {
+            int n = dh - i;
+            vfloat qv = v_load_part(q + i, n);
+            a0 = v_fma(qv, v_load_part(k0 + i, n), a0);
+            a1 = v_fma(qv, v_load_part(k1 + i, n), a1);
+            a2 = v_fma(qv, v_load_part(k2 + i, n), a2);
+            a3 = v_fma(qv, v_load_part(k3 + i, n), a3);
+        }
+        scores[s] = v_reduce_add(a0) * scale;
+        scores[s + 1] = v_reduce_add(a1) * scale;
+        scores[s + 2] = v_reduce_add(a2) * scale;
+        scores[s + 3] = v_reduce_add(a3) * scale;
+    }
+    for (; s < n_keys; s++) {
         const float *ks = keys + (size_t)s * stride;
         vfloat acc = v_zero();
         int i;
@@ -375,7 +402,7 @@ static void simd_attention_row(float *out, float *scores, const float *q, const 
     for (int i = 0; i < dh; i += VLEN) {
         int n = dh - i < VLEN ? dh - i : VLEN;
         vfloat acc0 = v_zero(), acc1 = v_zero();
-        int s = 0;
+        s = 0;
         for (; s + 2 <= n_keys; s += 2) {
             const float *v0 = values + (size_t)s * stride + i, *v1 = v0 + stride;
             acc0 = v_fma(v_set1(scores[s]), n == VLEN ? v_load(v0) : v_load_part(v0, n), acc0);
