@@ -230,10 +230,14 @@ $(BENCH_GGUF)/llama100m-Q4_K.gguf: $(BENCH_GGUF)/llama100m-F16.gguf | rustgpt
 bench-gguf: rustgpt $(INTEROP_STAMP) $(addprefix $(BENCH_GGUF)/llama100m-,F16.gguf Q8_0.gguf Q4_0.gguf Q4_K.gguf)
 	@for t in F16 Q8_0 Q4_0 Q4_K; do ./rustgpt bench --model $(BENCH_GGUF)/llama100m-$$t.gguf --threads $(BENCH_THREADS); done
 # The server under load (docs/19-serving.md): throughput and latency at 1,
-# 4 and 16 streams with the overhead against `rustgpt generate`; and 60 s of
-# autocannon (LOAD_SECONDS) checking failures, memory and descriptors.
+# 4 and 16 streams with the overhead against `rustgpt generate`, for a
+# model whose weights (108 MB) stream from memory at every step, as any
+# real model's do, and for one small enough (16 MB) to stay in the CPU's
+# last-level cache; and 60 s of autocannon (LOAD_SECONDS) checking
+# failures, memory and descriptors.
 bench-serve: rustgpt $(INTEROP_STAMP)
-	sh scripts/bench_serve.sh ./rustgpt
+	BENCH_DIM=512 BENCH_LAYERS=8 sh scripts/bench_serve.sh ./rustgpt
+	BENCH_DIM=256 BENCH_LAYERS=4 sh scripts/bench_serve.sh ./rustgpt
 load-serve: rustgpt $(INTEROP_STAMP)
 	sh scripts/load_serve.sh ./rustgpt
 # Tokenizer speed on BENCH_MB of English from /usr/share/doc, encoding into

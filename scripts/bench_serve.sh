@@ -3,7 +3,7 @@
 # latency at 1, 4 and 16 concurrent streams (tests/interop/serve_bench.mjs),
 # and its overhead against `rustgpt generate` producing the same tokens.
 #
-# BENCH_DIM/BENCH_LAYERS set the model's size, BENCH_TOKENS the tokens per
+# BENCH_DIM/BENCH_LAYERS set the model's size (`make bench-serve` runs 512 x 8 and 256 x 4), BENCH_TOKENS the tokens per
 # streamed request, BENCH_ROUNDS the requests per level (16 x that many),
 # BENCH_CYCLES how many times the 1/4/16 levels run (the best cycle of each
 # is reported, as the machine may be shared).
@@ -26,7 +26,7 @@ trap 'kill $SERVER 2> /dev/null; rm -rf "$WORK"' EXIT
 # server both produce the full TOKENS tokens for the overhead comparison.
 "$RUSTGPT" train data/chat.json --dim "$DIM" --heads 4 --hidden $((DIM * 4)) --layers "$LAYERS" \
     --seq-len 512 --epochs 0 -q --out "$WORK/bench.bin" 2> /dev/null || exit 1
-echo "model: dim $DIM, $LAYERS layers, seq-len 512; $TOKENS tokens per request; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "model: dim $DIM, $LAYERS layers, seq-len 512, $(($(stat -c %s "$WORK/bench.bin") / 1000000)) MB of weights; $TOKENS tokens per request; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$RUSTGPT" serve --model "$WORK/bench.bin" --port 0 --parallel 16 --quiet 2> "$WORK/log" &
 SERVER=$!
