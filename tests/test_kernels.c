@@ -296,7 +296,7 @@ static void test_layernorm_matches_scalar(void)
 
 static void test_attention_head_matches_scalar(void)
 {
-    static const int lengths[] = { 1, 3, 8, 17, 33, 80 }, widths[] = { 1, 3, 4, 16, 17, 20 };
+    static const int lengths[] = { 1, 3, 8, 17, 33, 80 }, widths[] = { 1, 3, 4, 16, 17, 20, 64, 100 };
     for (size_t a = 0; a < sizeof lengths / sizeof lengths[0]; a++) {
         for (size_t c = 0; c < sizeof widths / sizeof widths[0]; c++) {
             int T = lengths[a], dh = widths[c], stride = 3 * dh + 5, out_stride = dh + 2;
@@ -331,6 +331,35 @@ static void test_attention_head_matches_scalar(void)
             }
             free(qkv); free(out); free(probs); free(dout); free(scratch); free(dqkv0); free(dqkv);
             free(row_out); free(scores);
+        }
+    }
+}
+
+/* attention_row scores keys four at a time, then one by one. Each key's
+ * score must be the same bits on either path (a stream's text must not
+ * depend on how many keys its cache holds), so identical keys must get
+ * identical probabilities wherever they fall. */
+static void test_attention_row_scores_a_key_alike_on_every_path(void)
+{
+    static const int lengths[] = { 16, 23, 37, 71 }, widths[] = { 16, 20, 64 };
+    for (size_t a = 0; a < sizeof lengths / sizeof lengths[0]; a++) {
+        for (size_t c = 0; c < sizeof widths / sizeof widths[0]; c++) {
+            int T = lengths[a], dh = widths[c], stride = dh + 3;
+            float *q = random_array(dh, 2), *key = random_array(dh, 1);
+            float *keys = malloc((size_t)T * stride * sizeof *keys), *values = random_array((size_t)T * stride, 1);
+            for (int s = 0; s < T; s++) memcpy(keys + (size_t)s * stride, key, (size_t)dh * sizeof *key);
+            float *out = malloc((size_t)dh * sizeof *out), *probs = malloc((size_t)T * sizeof *probs);
+            for (int t = 0; t < n_tables; t++) {
+                tables[t]->attention_row(out, probs, q, keys, values, T, dh, stride);
+                for (int s = 1; s < T; s++)
+                    if (memcmp(&probs[s], &probs[0], sizeof probs[0]) != 0) {
+                        printf("    %s T %d dh %d: key %d has probability %.9g, key 0 %.9g\n",
+                               tables[t]->name, T, dh, s, probs[s], probs[0]);
+                        test_failed_checks++;
+                        break;
+                    }
+            }
+            free(q); free(key); free(keys); free(values); free(out); free(probs);
         }
     }
 }
@@ -509,6 +538,7 @@ int main(int argc, char **argv)
     RUN(test_softmax_matches_scalar_and_returns_logsumexp);
     RUN(test_layernorm_matches_scalar);
     RUN(test_attention_head_matches_scalar);
+    RUN(test_attention_row_scores_a_key_alike_on_every_path);
     RUN(test_adam_and_norm_match_scalar);
     RUN(test_dispatch_lists_scalar_first_and_rejects_unknown_names);
     RUN(test_products_are_the_same_bits_on_any_thread_count);
