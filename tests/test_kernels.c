@@ -203,6 +203,35 @@ static void test_gelu_matches_scalar(void)
     free(x); free(want); free(got);
 }
 
+static void test_swiglu_matches_scalar(void)
+{
+    enum { N = 4099 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y), *want = malloc(N * sizeof *want);
+    float *got = malloc(N * sizeof *got);
+    for (int i = 0; i < N; i++) {
+        x[i] = -30.0f + 60.0f * (float)i / (N - 1);
+        y[i] = 0.5f - (float)(i % 7) / 3.0f;
+    }
+    x[0] = -1e4f; x[1] = 1e4f; x[2] = 0.0f; x[3] = -1e-30f;
+    memcpy(want, x, N * sizeof *x);
+    kernels_scalar.swiglu_forward(want, y, N);
+    CHECK(want[2] == 0.0f && want[1] == 1e4f * y[1] && fabs(want[0]) < 1e-30);
+    for (int t = 1; t < n_tables; t++)
+        for (int n = N - 17; n <= N; n++) {
+            memcpy(got, x, N * sizeof *x);
+            tables[t]->swiglu_forward(got, y, (size_t)n);
+            for (int i = 0; i < n; i++)
+                if (!(fabs((double)got[i] - want[i]) <= 1e-6 * (1 + fabs(x[i] * y[i])))) {
+                    printf("    %s swiglu(%.9g, %.9g) = %.9g, scalar %.9g\n", tables[t]->name, x[i], y[i], got[i],
+                           want[i]);
+                    test_failed_checks++;
+                    break;
+                }
+            for (int i = n; i < N; i++) CHECK(got[i] == x[i]);
+        }
+    free(x); free(y); free(want); free(got);
+}
+
 static void test_matmul_backward_matches_scalar_on_odd_shapes(void)
 {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -534,6 +563,7 @@ int main(int argc, char **argv)
     RUN(test_packed_forward_matches_scalar_and_ignores_its_neighbours);
     RUN(test_packed_weight_follows_the_active_table);
     RUN(test_gelu_matches_scalar);
+    RUN(test_swiglu_matches_scalar);
     RUN(test_matmul_backward_matches_scalar_on_odd_shapes);
     RUN(test_softmax_matches_scalar_and_returns_logsumexp);
     RUN(test_layernorm_matches_scalar);

@@ -20,6 +20,11 @@
  *     the few dozen rows of a batch of short texts, packing would cost as
  *     much as the product.
  * Vectors (biases, norms) and the embedding tables are always floats.
+ *
+ * The same loader reads `nomic-bert` (nomic-embed-text): no position
+ * table but rotary positions (`nomic-bert.rope.freq_base`), q, k and v
+ * fused in one attn_qkv matrix, a SwiGLU FFN with ffn_gate, and no biases.
+ * Its keys carry its own prefix; every bias is read where the file has one.
  */
 #include "archs/bert.h"
 #include "archs/bert_model.h"
@@ -27,6 +32,7 @@
 #include "core/quant.h"
 #include "core/util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,14 +50,38 @@ static void bert_destroy(void *state)
             BertLayer *l = &m->layers[i];
             free(l->qkv_w);
             free(l->qkv_b);
-            BertMatrix *mats[4] = { &l->qkv, &l->out, &l->up, &l->down };
-            for (int j = 0; j < 4; j++) {
+            BertMatrix *mats[5] = { &l->qkv, &l->out, &l->up, &l->down, &l->gate };
+            for (int j = 0; j < 5; j++) {
                 packed_weight_free(&mats[j]->packed);
                 quant_packed_free(&mats[j]->tiles);
             }
         }
     free(m->layers);
+    free(m->rope_cos);
+    free(m->rope_sin);
     free(m);
+}
+
+/* nomic-bert: cos and sin of every angle a rotation turns by, place t and
+ * pair i, built as rope_apply() builds them (archs/decoder_ops.c):
+ * theta = t · base^(-2i / n_rot), the power taken step by step. -1 after
+ * fail() when out of memory. */
+static int rope_table(Bert *m)
+{
+    int half = m->n_rot / 2;
+    m->rope_cos = xmalloc((size_t)m->n_ctx * (size_t)half, sizeof(float));
+    m->rope_sin = xmalloc((size_t)m->n_ctx * (size_t)half, sizeof(float));
+    if (!m->rope_cos || !m->rope_sin) return -1;
+    const float theta_scale = powf(m->rope_base, -2.0f / (float)m->n_rot);
+    for (int32_t t = 0; t < m->n_ctx; t++) {
+        float theta = (float)t;
+        for (int i = 0; i < half; i++) {
+            m->rope_cos[(size_t)t * half + i] = cosf(theta);
+            m->rope_sin[(size_t)t * half + i] = sinf(theta);
+            theta *= theta_scale;
+        }
+    }
+    return 0;
 }
 
 static int keep_owned(Bert *m, float *p)
@@ -108,6 +138,14 @@ static int runs_quantized(const rg_tensor *t, int64_t rows, int64_t cols)
            t->n_bytes % (size_t)rows == 0;
 }
 
+/* The key "<arch>.<name>" (bert.embedding_length, nomic-bert.block_count). */
+static const char *arch_key(const char *arch, const char *name)
+{
+    static _Thread_local char key[96];
+    snprintf(key, sizeof key, "%s.%s", arch, name);
+    return key;
+}
+
 static int read_int(const rg_source *src, const char *key, int64_t lo, int64_t hi, int32_t *out)
 {
     int64_t v;
@@ -143,6 +181,11 @@ static int load_qkv(Bert *m, const rg_source *src, int i, BertLayer *l)
     const char *parts[3] = { "q", "k", "v" };
     const rg_tensor *t[3];
     char name[64];
+    snprintf(name, sizeof name, "blk.%d.attn_qkv.weight", i);
+    if (rg_source_tensor(src, name)) {              /* fused, as nomic-bert's converter writes it */
+        const float *floats;
+        return load_matrix(m, src, name, 3 * d, d, &l->qkv, &floats);
+    }
     int quantized = 1;
     for (int p = 0; p < 3; p++) {
         snprintf(name, sizeof name, "blk.%d.attn_%s.weight", i, parts[p]);
@@ -175,51 +218,82 @@ static int load_layer(Bert *m, const rg_source *src, int i)
     int64_t d = m->d, H = m->d_ff;
     char name[64];
     if (load_qkv(m, src, i, l) != 0) return -1;
-    if (!(l->qkv_b = xmalloc((size_t)(3 * d), sizeof(float)))) return -1;
-    const char *parts[3] = { "q", "k", "v" };
-    for (int p = 0; p < 3; p++) {
-        snprintf(name, sizeof name, "blk.%d.attn_%s.bias", i, parts[p]);
-        const float *b = weight(m, src, name, 0, d, 1);
+    /* q, k and v biases: fused, three, or none (nomic-bert) */
+    char q_bias[64];
+    snprintf(name, sizeof name, "blk.%d.attn_qkv.bias", i);
+    snprintf(q_bias, sizeof q_bias, "blk.%d.attn_q.bias", i);
+    if (rg_source_tensor(src, name)) {
+        if (!(l->qkv_b = xmalloc((size_t)(3 * d), sizeof(float)))) return -1;
+        const float *b = weight(m, src, name, 0, 3 * d, 1);
         if (!b) return -1;
-        memcpy(l->qkv_b + p * d, b, (size_t)d * sizeof(float));
+        memcpy(l->qkv_b, b, (size_t)(3 * d) * sizeof(float));
+    } else if (rg_source_tensor(src, q_bias)) {
+        if (!(l->qkv_b = xmalloc((size_t)(3 * d), sizeof(float)))) return -1;
+        const char *parts[3] = { "q", "k", "v" };
+        for (int p = 0; p < 3; p++) {
+            snprintf(name, sizeof name, "blk.%d.attn_%s.bias", i, parts[p]);
+            const float *b = weight(m, src, name, 0, d, 1);
+            if (!b) return -1;
+            memcpy(l->qkv_b + p * d, b, (size_t)d * sizeof(float));
+        }
     }
 #define W(field, suffix, rows, cols) \
     (snprintf(name, sizeof name, "blk.%d." suffix, i), (l->field = weight(m, src, name, rows, cols, 1)) != NULL)
+#define B(field, suffix, cols)    /* a bias: NULL when the file has none */ \
+    (snprintf(name, sizeof name, "blk.%d." suffix, i), \
+     (l->field = weight(m, src, name, 0, cols, 0)) != NULL || !rg_source_tensor(src, name))
 #define M(field, suffix, rows, cols) \
     (snprintf(name, sizeof name, "blk.%d." suffix, i), load_matrix(m, src, name, rows, cols, &l->field, &l->field##_w) == 0)
-    if (!M(out, "attn_output.weight", d, d) || !W(out_b, "attn_output.bias", 0, d) ||
+    if (!M(out, "attn_output.weight", d, d) || !B(out_b, "attn_output.bias", d) ||
         !W(ln_attn_w, "attn_output_norm.weight", 0, d) || !W(ln_attn_b, "attn_output_norm.bias", 0, d) ||
-        !M(up, "ffn_up.weight", H, d) || !W(up_b, "ffn_up.bias", 0, H) ||
-        !M(down, "ffn_down.weight", d, H) || !W(down_b, "ffn_down.bias", 0, d) ||
-        !W(ln_out_w, "layer_output_norm.weight", 0, d) || !W(ln_out_b, "layer_output_norm.bias", 0, d))
+        !M(up, "ffn_up.weight", H, d) || !B(up_b, "ffn_up.bias", H) ||
+        !M(down, "ffn_down.weight", d, H) || !B(down_b, "ffn_down.bias", d) ||
+        !W(ln_out_w, "layer_output_norm.weight", 0, d) || !W(ln_out_b, "layer_output_norm.bias", 0, d) ||
+        (m->rope && !M(gate, "ffn_gate.weight", H, d)))
         return -1;
 #undef W
+#undef B
 #undef M
     return 0;
 }
 
-static rg_status bert_create(const rg_source *src, void **model_state, rg_model_info *info)
+/* `arch` is "bert" or "nomic-bert" (rotary positions and a SwiGLU FFN). */
+static rg_status create(const rg_source *src, void **model_state, rg_model_info *info, const char *arch)
 {
     Bert *m = xcalloc(1, sizeof *m);
     if (!m) return RG_ERR_NOMEM;
     int causal = 0;
     double eps = 1e-12;
     m->n_types = 2;
-    if (read_int(src, "bert.embedding_length", 1, 1 << 16, &m->d) != 0 ||
-        read_int(src, "bert.block_count", 1, 1024, &m->n_layers) != 0 ||
-        read_int(src, "bert.attention.head_count", 1, 1024, &m->n_heads) != 0 ||
-        read_int(src, "bert.feed_forward_length", 1, 1 << 20, &m->d_ff) != 0 ||
-        read_int(src, "bert.context_length", 1, 1 << 20, &m->n_ctx) != 0)
+    m->rope = strcmp(arch, "nomic-bert") == 0;
+    if (read_int(src, arch_key(arch, "embedding_length"), 1, 1 << 16, &m->d) != 0 ||
+        read_int(src, arch_key(arch, "block_count"), 1, 1024, &m->n_layers) != 0 ||
+        read_int(src, arch_key(arch, "attention.head_count"), 1, 1024, &m->n_heads) != 0 ||
+        read_int(src, arch_key(arch, "feed_forward_length"), 1, 1 << 20, &m->d_ff) != 0 ||
+        read_int(src, arch_key(arch, "context_length"), 1, 1 << 20, &m->n_ctx) != 0)
         goto bad;
     if (m->d % m->n_heads != 0) {
         fail("bert: embedding_length %d is not a multiple of head_count %d", m->d, m->n_heads);
         goto bad;
     }
-    if (rg_source_bool(src, "bert.attention.causal", &causal) == RG_OK && causal) {
-        fail("bert: causal attention is not supported for bert");
+    if (rg_source_bool(src, arch_key(arch, "attention.causal"), &causal) == RG_OK && causal) {
+        fail("bert: causal attention is not supported for %s", arch);
         goto unsupported;
     }
-    rg_source_float(src, "bert.attention.layer_norm_epsilon", &eps);
+    if (m->rope) {          /* ggml's neox rotation over the whole head, base 10000 unless the file says */
+        double base = 10000;
+        int64_t n_rot = m->d / m->n_heads;
+        rg_source_float(src, arch_key(arch, "rope.freq_base"), &base);
+        rg_source_int(src, arch_key(arch, "rope.dimension_count"), &n_rot);
+        if (!(base > 1 && base < 1e12) || n_rot < 2 || n_rot > m->d / m->n_heads || n_rot % 2) {
+            fail("%s: rope.freq_base %g or rope.dimension_count %lld is out of range", arch, base,
+                 (long long)n_rot);
+            goto bad;
+        }
+        m->rope_base = (float)base;
+        m->n_rot = (int32_t)n_rot;
+    }
+    rg_source_float(src, arch_key(arch, "attention.layer_norm_epsilon"), &eps);
     if (!(eps > 0 && eps < 1)) {
         fail("bert: layer_norm_epsilon %g is out of range", eps);
         goto bad;
@@ -234,9 +308,9 @@ static rg_status bert_create(const rg_source *src, void **model_state, rg_model_
     }
     m->n_vocab = (int32_t)emb->dims[1];
     const rg_tensor *pos = rg_source_tensor(src, "position_embd.weight");
-    if (pos && pos->n_dims == 2 && pos->dims[1] < m->n_ctx) m->n_ctx = (int32_t)pos->dims[1];
+    if (!m->rope && pos && pos->n_dims == 2 && pos->dims[1] < m->n_ctx) m->n_ctx = (int32_t)pos->dims[1];
     if (!(m->tok_emb = weight(m, src, "token_embd.weight", m->n_vocab, m->d, 1)) ||
-        !(m->pos_emb = weight(m, src, "position_embd.weight", m->n_ctx, m->d, 1)) ||
+        (!m->rope && !(m->pos_emb = weight(m, src, "position_embd.weight", m->n_ctx, m->d, 1))) ||
         !(m->ln_emb_w = weight(m, src, "token_embd_norm.weight", 0, m->d, 1)) ||
         !(m->ln_emb_b = weight(m, src, "token_embd_norm.bias", 0, m->d, 1)))
         goto bad;
@@ -246,6 +320,7 @@ static rg_status bert_create(const rg_source *src, void **model_state, rg_model_
         goto bad;
     }
     if (tt && !(m->type_emb = weight(m, src, "token_types.weight", tt->dims[1], m->d, 1))) goto bad;
+    if (m->rope && rope_table(m) != 0) goto nomem;
     m->layers = xcalloc((size_t)m->n_layers, sizeof *m->layers);
     if (!m->layers) goto nomem;
     for (int i = 0; i < m->n_layers; i++)
@@ -257,8 +332,9 @@ static rg_status bert_create(const rg_source *src, void **model_state, rg_model_
     info->d_model = info->n_embd = m->d;
     info->n_layers = m->n_layers;
     info->n_heads = m->n_heads;
-    info->n_params = (uint64_t)((m->n_vocab + m->n_ctx + (tt ? tt->dims[1] : 0) + 2) * d +
-                                m->n_layers * (4 * d * d + 4 * d + 2 * d * H + H + d + 4 * d));
+    info->n_params = (uint64_t)((m->n_vocab + (m->rope ? 0 : m->n_ctx) + (tt ? tt->dims[1] : 0) + 2) * d +
+                                m->n_layers * (4 * d * d + (m->rope ? 3 : 2) * d * H + 4 * d +
+                                               (m->rope ? 0 : 4 * d + H + d)));
     info->causal = 0;
     info->can_generate = 0;
     info->can_train = 0;
@@ -316,11 +392,36 @@ static rg_status bert_decode(const void *model_state, void *ctx_state, int32_t n
     return RG_ERR_UNSUPPORTED;
 }
 
+static rg_status bert_create(const rg_source *src, void **model_state, rg_model_info *info)
+{
+    return create(src, model_state, info, "bert");
+}
+
+static rg_status nomic_bert_create(const rg_source *src, void **model_state, rg_model_info *info)
+{
+    return create(src, model_state, info, "nomic-bert");
+}
+
 const rg_arch_vtable bert_arch_vtable = {
     .abi_version = RG_ABI_VERSION,
     .name = "bert",
     .version = 1,
     .create = bert_create,
+    .destroy = bert_destroy,
+    .context_new = bert_context_new,
+    .context_free = bert_context_free,
+    .context_reset = bert_context_reset,
+    .context_n_tokens = bert_context_n_tokens,
+    .decode = bert_decode,
+    .hidden = bert_hidden,
+    .hidden_batch = bert_hidden_batch,
+};
+
+const rg_arch_vtable nomic_bert_arch_vtable = {
+    .abi_version = RG_ABI_VERSION,
+    .name = "nomic-bert",
+    .version = 1,
+    .create = nomic_bert_create,
     .destroy = bert_destroy,
     .context_new = bert_context_new,
     .context_free = bert_context_free,

@@ -14,6 +14,12 @@
  *       x = LN_out ( x + gelu( x Wupᵀ + bup ) Wdownᵀ + bdown )
  *   hidden = x                                               no final norm
  *
+ * nomic-bert changes three things (bert_model.h), as llama.cpp's graph:
+ * no pos_emb; q and k of each head turned by rotary positions (the neox
+ * pairing of rope_apply() in archs/decoder_ops.c) at each token's place in its
+ * text; and the FFN  x Wdownᵀ of  silu(x Wgateᵀ) ⊙ (x Wupᵀ)  (SwiGLU);
+ * its products have no biases.
+ *
  * LayerNorm uses the file's bert.attention.layer_norm_epsilon (1e-12 in
  * BERT). GELU is the tanh approximation, because that is what llama.cpp's
  * bert graph computes (ggml_gelu), and matching llama.cpp's numbers is the
@@ -40,6 +46,7 @@
  * thread count.
  */
 #include "archs/bert_model.h"
+#include "archs/decoder.h"
 #include "archs/layers/layers.h"
 #include "core/tensor.h"
 #include "core/util.h"
@@ -64,7 +71,8 @@ static int thread_index(void)
 
 static void scratch_release(BertScratch *s)
 {
-    free(s->x); free(s->qkv); free(s->att); free(s->tmp); free(s->ff); free(s->scores); free(s->starts);
+    free(s->x); free(s->qkv); free(s->att); free(s->tmp); free(s->ff); free(s->gate); free(s->scores);
+    free(s->starts);
     *s = (BertScratch){ 0 };
 }
 
@@ -82,13 +90,14 @@ static int scratch_reserve(const Bert *m, BertScratch *s, size_t rows, int32_t s
 {
     if (rows > s->rows_cap) {
         size_t cap = rows < 64 ? 64 : rows;
-        free(s->x); free(s->qkv); free(s->att); free(s->tmp); free(s->ff);
+        free(s->x); free(s->qkv); free(s->att); free(s->tmp); free(s->ff); free(s->gate);
         s->x = xmalloc(cap * (size_t)m->d, sizeof(float));
         s->qkv = xmalloc(cap * 3 * (size_t)m->d, sizeof(float));
         s->att = xmalloc(cap * (size_t)m->d, sizeof(float));
         s->tmp = xmalloc(cap * (size_t)m->d, sizeof(float));
         s->ff = xmalloc(cap * (size_t)m->d_ff, sizeof(float));
-        s->rows_cap = (s->x && s->qkv && s->att && s->tmp && s->ff) ? cap : 0;
+        s->gate = m->rope ? xmalloc(cap * (size_t)m->d_ff, sizeof(float)) : NULL;
+        s->rows_cap = (s->x && s->qkv && s->att && s->tmp && s->ff && (s->gate || !m->rope)) ? cap : 0;
         if (!s->rows_cap) return -1;
     }
     if (threads > s->scores_threads) {
@@ -161,7 +170,30 @@ static void product(float *out, const float *inp, const BertMatrix *w, const flo
         return;
     }
     quant_matmul_packed(&w->tiles, inp, R, out);
-    for (long r = 0; r < R; r++) vec_add(out + r * w->tiles.rows, bias, (size_t)w->tiles.rows);
+    for (long r = 0; bias && r < R; r++) vec_add(out + r * w->tiles.rows, bias, (size_t)w->tiles.rows);
+}
+
+/* nomic-bert: q and k of every head of every row turned to the row's place
+ * t in its text (qkv [R, 3d], q | k | v per row), the neox pairs (v_i,
+ * v_{i+n_rot/2}) by the angles of the model's table (rope_apply() in
+ * archs/decoder_ops.c, with the cosines and sines computed once at load). */
+static void rotate_qk(const Bert *m, float *qkv, int n_seqs, const int32_t *lens, const int32_t *starts)
+{
+    int d = m->d, dh = d / m->n_heads, half = m->n_rot / 2;
+    for (int s = 0; s < n_seqs; s++)
+        for (int t = 0; t < lens[s]; t++) {
+            float *row = qkv + ((size_t)starts[s] + t) * 3 * d;
+            const float *c = m->rope_cos + (size_t)t * half, *sn = m->rope_sin + (size_t)t * half;
+            for (int h = 0; h < 2 * m->n_heads; h++) {    /* q's heads, then k's */
+                float *v = row + (size_t)h * dh;
+                #pragma omp simd
+                for (int i = 0; i < half; i++) {
+                    float a = v[i], b = v[i + half];
+                    v[i] = a * c[i] - b * sn[i];
+                    v[i + half] = a * sn[i] + b * c[i];
+                }
+            }
+        }
 }
 
 /* The whole encoder over one group of texts: tokens [R] of n_seqs texts
@@ -179,21 +211,29 @@ static void forward(const Bert *m, BertScratch *s, int32_t n_seqs, const int32_t
     for (int32_t i = 0; i < n_seqs; i++)                 /* embeddings */
         for (int32_t t = 0; t < lens[i]; t++) {
             long r = s->starts[i] + t;
-            const float *te = m->tok_emb + (size_t)tokens[r] * d, *pe = m->pos_emb + (size_t)t * d;
+            const float *te = m->tok_emb + (size_t)tokens[r] * d;
+            const float *pe = m->pos_emb ? m->pos_emb + (size_t)t * d : NULL;
             float *xr = x + r * d;
-            for (int j = 0; j < d; j++) xr[j] = te[j] + pe[j] + (m->type_emb ? m->type_emb[j] : 0.0f);
+            for (int j = 0; j < d; j++) xr[j] = te[j] + (pe ? pe[j] : 0.0f) + (m->type_emb ? m->type_emb[j] : 0.0f);
         }
     layernorm(x, x, m->ln_emb_w, m->ln_emb_b, R, d, m->eps);
     for (int l = 0; l < m->n_layers; l++) {
         const BertLayer *L = &m->layers[l];
         product(s->qkv, x, &L->qkv, L->qkv_b, R);
+        if (m->rope) rotate_qk(m, s->qkv, n_seqs, lens, s->starts);
         attention(s->att, s->qkv, s->scores, n_seqs, lens, s->starts, d, m->n_heads, m->n_ctx);
         product(s->tmp, s->att, &L->out, L->out_b, R);
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(x, s->tmp, L->ln_attn_w, L->ln_attn_b, R, d, m->eps);
         product(s->ff, x, &L->up, L->up_b, R);
-        gelu_forward(s->ff, s->ff, (size_t)R * H);   /* layers/gelu.c */
-        product(s->tmp, s->ff, &L->down, L->down_b, R);
+        if (m->rope) {                                /* SwiGLU: gate = silu(gate) * up */
+            product(s->gate, x, &L->gate, NULL, R);
+            swiglu(s->gate, s->ff, (long)R * H);
+            product(s->tmp, s->gate, &L->down, L->down_b, R);
+        } else {
+            gelu_forward(s->ff, s->ff, (size_t)R * H);   /* layers/gelu.c */
+            product(s->tmp, s->ff, &L->down, L->down_b, R);
+        }
         vec_add(s->tmp, x, (size_t)R * d);
         layernorm(l == m->n_layers - 1 ? out : x, s->tmp, L->ln_out_w, L->ln_out_b, R, d, m->eps);
     }

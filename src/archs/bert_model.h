@@ -6,6 +6,11 @@
  *
  * Sizes: V vocabulary, d width, h heads, H FFN width, L layers, T
  * positions; R packed tokens of a batch.
+ *
+ * Two architectures share them: `bert` (learned positions, GELU FFN, every
+ * product with a bias) and `nomic-bert` (rotary positions on q and k, a
+ * SwiGLU FFN with a gate matrix, no biases), as llama.cpp's bert graph
+ * runs both.
  */
 #ifndef RUSTGPT_BERT_MODEL_H
 #define RUSTGPT_BERT_MODEL_H
@@ -27,9 +32,11 @@ typedef struct {
 /* One layer's weights; the plain float matrices (NULL where the layer runs
  * on integer tiles) stay where the file or the loader put them. */
 typedef struct {
-    float *qkv_w, *qkv_b;          /* [3d, d], [3d]: q rows, then k, then v */
-    BertMatrix qkv, out, up, down;
-    const float *out_w, *out_b;    /* [d, d], [d]                            */
+    float *qkv_w, *qkv_b;          /* [3d, d], [3d]: q rows, then k, then v;
+                                      NULL where the file has them fused / none */
+    BertMatrix qkv, out, up, down, gate;
+    const float *gate_w;           /* [H, d] nomic-bert's SwiGLU gate; else NULL */
+    const float *out_w, *out_b;    /* [d, d], [d]; a bias may be NULL (none)  */
     const float *ln_attn_w, *ln_attn_b;
     const float *up_w, *up_b;      /* [H, d], [H]                            */
     const float *down_w, *down_b;  /* [d, H], [d]                            */
@@ -39,7 +46,11 @@ typedef struct {
 typedef struct {
     int32_t n_vocab, d, n_heads, d_ff, n_layers, n_ctx, n_types;
     float eps;
-    const float *tok_emb, *type_emb, *pos_emb;   /* [V,d], [n_types,d] (may be NULL), [T,d] */
+    int rope;                                    /* nomic-bert: rotary positions      */
+    int32_t n_rot;                               /* dims of a head they turn          */
+    float rope_base;
+    float *rope_cos, *rope_sin;                  /* [T, n_rot/2]: each place's angles */
+    const float *tok_emb, *type_emb, *pos_emb;   /* [V,d], [n_types,d] (may be NULL), [T,d] (NULL with rope) */
     const float *ln_emb_w, *ln_emb_b;
     BertLayer *layers;
     void **owned;                                /* converted tensors to free */
@@ -50,7 +61,7 @@ typedef struct {
  * gives each thread whole texts), sized for `rows_cap` packed tokens. */
 typedef struct {
     size_t rows_cap;
-    float *x, *qkv, *att, *tmp, *ff;             /* [R,d] [R,3d] [R,d] [R,d] [R,H] */
+    float *x, *qkv, *att, *tmp, *ff, *gate;      /* [R,d] [R,3d] [R,d] [R,d] [R,H] [R,H] (gate: nomic-bert) */
     float *scores;                               /* [scores_threads, T]            */
     int scores_threads;
     int32_t *starts;                             /* [seqs_cap]: each text's first row */

@@ -6,6 +6,7 @@
  * rounding (docs/15-llama-block.md works an example of each).
  */
 #include "archs/decoder.h"
+#include "core/kernels/kernels.h"
 
 #include <math.h>
 
@@ -62,9 +63,10 @@ void rope_apply(float *v, int32_t n_rot, int neox, int32_t pos, float base, floa
     }
 }
 
-/* SwiGLU's gate (Shazeer 2020): x = silu(x) * y, silu(x) = x / (1 + e^-x). */
+/* SwiGLU's gate (Shazeer 2020): x = silu(x) * y, silu(x) = x / (1 + e^-x),
+ * in the kernel table's loop (kernels.h: swiglu_forward). */
 void swiglu(float *x, const float *y, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i])) * y[i];
+    kernels()->swiglu_forward(x, y, (size_t)n);
 }
 

@@ -18,7 +18,7 @@ extern const rg_format_vtable rg_bin_format;
 extern const rg_format_vtable rg_safetensors_format;
 extern const rg_format_vtable rg_json_format;
 extern const rg_tokenizer_vtable wordpiece_tokenizer_vtable;
-extern const rg_arch_vtable bert_arch_vtable;
+extern const rg_arch_vtable bert_arch_vtable, nomic_bert_arch_vtable;
 extern const rg_format_vtable gguf_format;
 extern const rg_arch_vtable llama_arch, qwen2_arch, gpt2_arch;   /* archs/llama.c, gpt2.c */
 extern const rg_tokenizer_vtable spm_tokenizer;                  /* tokenizers/spm.c */
@@ -37,6 +37,7 @@ const rg_tokenizer_vtable *const builtin_tokenizers[] = {
 const rg_arch_vtable *const builtin_archs[] = {
     &rg_gpt_arch,
     &bert_arch_vtable,
+    &nomic_bert_arch_vtable,
     &llama_arch,
     &qwen2_arch,
     &gpt2_arch,

@@ -51,6 +51,17 @@ else
     fail embed_q8_0_same_bits_alone_and_batched
 fi
 
+# nomic-bert turns q and k by each token's place in its own text: a text
+# gets the same bits alone as packed behind others
+"$PY" tests/embed/bert_gguf.py make "$WORK/nomic.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 32 --seed 4 --nomic
+"$RUSTGPT" embed --model "$WORK/nomic.gguf" --batch 1 --threads 1 "$WORK/t.txt" > "$WORK/n1.jsonl" 2> /dev/null
+"$RUSTGPT" embed --model "$WORK/nomic.gguf" --batch 3 --threads 2 "$WORK/t.txt" > "$WORK/n3.jsonl" 2> /dev/null
+if [ -s "$WORK/n1.jsonl" ] && cmp -s "$WORK/n1.jsonl" "$WORK/n3.jsonl"; then
+    pass embed_nomic_bert_same_bits_alone_and_batched
+else
+    fail embed_nomic_bert_same_bits_alone_and_batched
+fi
+
 # JSONL input with a "text" field gives the same vectors
 "$PY" -c '
 import json, sys

@@ -3,10 +3,13 @@
 embedding checks (tests/cli/embed_interop.sh, `rustgpt bench embed`).
 
   bert_gguf.py make OUT.gguf [--layers 2 --dim 64 --heads 4 --ff 128 --ctx 128
-                              --pooling 1 --seed 1 --f16]
+                              --pooling 1 --seed 1 --f16 --nomic]
       A GGUF v3 file as llama.cpp's converter writes a BERT model (tensor
       names, keys, WordPiece vocabulary with U+2581 word marks), weights
-      drawn from a seeded normal distribution.
+      drawn from a seeded normal distribution. --nomic: a nomic-bert file
+      instead (nomic-embed-text's layout: no position table, rotary
+      positions with rope.freq_base 1000, q/k/v fused in attn_qkv, a SwiGLU
+      FFN with ffn_gate, no biases).
   bert_gguf.py ref MODEL.gguf IDS.json POOLING
       IDS.json: a list of token-id lists. Prints one JSON list per text: the
       pooled (not normalised) embedding computed in numpy from the file's
@@ -96,7 +99,8 @@ def write_gguf(path, kvs, tensors):
         f.write(out)
 
 
-def make(path, layers=2, dim=64, heads=4, ff=128, ctx=128, pooling=1, seed=1, f16=False, lowercase=True):
+def make(path, layers=2, dim=64, heads=4, ff=128, ctx=128, pooling=1, seed=1, f16=False, lowercase=True,
+         nomic=False):
     rng = np.random.default_rng(seed)
     tokens = vocabulary()
     V = len(tokens)
@@ -108,7 +112,19 @@ def make(path, layers=2, dim=64, heads=4, ff=128, ctx=128, pooling=1, seed=1, f1
     tensors = [("token_embd.weight", w(V, dim, scale=0.5)), ("token_types.weight", w(2, dim, scale=0.1)),
                ("position_embd.weight", w(ctx, dim, scale=0.1)),
                ("token_embd_norm.weight", w(dim, scale=0.1, offset=1.0)), ("token_embd_norm.bias", w(dim, scale=0.1))]
-    for i in range(layers):
+    arch = "nomic-bert" if nomic else "bert"
+    if nomic:
+        del tensors[2]
+        for i in range(layers):
+            p = f"blk.{i}."
+            for name, shape in [("attn_qkv", (3 * dim, dim)), ("attn_output", (dim, dim)), ("ffn_up", (ff, dim)),
+                                ("ffn_gate", (ff, dim)), ("ffn_down", (dim, ff))]:
+                m = w(*shape)
+                tensors.append((p + name + ".weight", m.astype(np.float16) if f16 else m))
+            for norm in ("attn_output_norm", "layer_output_norm"):
+                tensors.append((p + norm + ".weight", w(dim, scale=0.1, offset=1.0)))
+                tensors.append((p + norm + ".bias", w(dim, scale=0.1)))
+    for i in range(0 if nomic else layers):
         p = f"blk.{i}."
         for name, shape in [("attn_q", (dim, dim)), ("attn_k", (dim, dim)), ("attn_v", (dim, dim)),
                             ("attn_output", (dim, dim)), ("ffn_up", (ff, dim)), ("ffn_down", (dim, ff))]:
@@ -120,11 +136,14 @@ def make(path, layers=2, dim=64, heads=4, ff=128, ctx=128, pooling=1, seed=1, f1
                 tensors.append((p + "attn_output_norm.bias", w(dim, scale=0.1)))
         tensors.append((p + "layer_output_norm.weight", w(dim, scale=0.1, offset=1.0)))
         tensors.append((p + "layer_output_norm.bias", w(dim, scale=0.1)))
-    kvs = [("general.architecture", "str", "bert"), ("general.name", "str", f"random-bert-{layers}x{dim}"),
-           ("bert.context_length", "u32", ctx), ("bert.embedding_length", "u32", dim),
-           ("bert.feed_forward_length", "u32", ff), ("bert.block_count", "u32", layers),
-           ("bert.attention.head_count", "u32", heads), ("bert.attention.layer_norm_epsilon", "f32", 1e-12),
-           ("bert.attention.causal", "bool", False), ("bert.pooling_type", "u32", pooling),
+    kvs = [("general.architecture", "str", arch), ("general.name", "str", f"random-{arch}-{layers}x{dim}"),
+           (arch + ".context_length", "u32", ctx), (arch + ".embedding_length", "u32", dim),
+           (arch + ".feed_forward_length", "u32", ff), (arch + ".block_count", "u32", layers),
+           (arch + ".attention.head_count", "u32", heads), (arch + ".attention.layer_norm_epsilon", "f32", 1e-12),
+           (arch + ".attention.causal", "bool", False), (arch + ".pooling_type", "u32", pooling)]
+    if nomic:
+        kvs.append((arch + ".rope.freq_base", "f32", 1000.0))
+    kvs += [
            ("tokenizer.ggml.model", "str", "bert"), ("tokenizer.ggml.tokens", "strs", tokens),
            ("tokenizer.ggml.token_type", "i32s", [3 if t.startswith("[") else 1 for t in tokens]),
            ("tokenizer.ggml.token_type_count", "u32", 2), ("tokenizer.ggml.bos_token_id", "u32", 101),
@@ -196,25 +215,48 @@ def layernorm(x, w, b, eps):
     return (x - mu) / np.sqrt(var + eps) * w + b
 
 
+def rope(x, base):
+    """x [h, n, dh] turned by rotary positions, the neox pairing: (x_i, x_{i+dh/2})
+    by the angle pos * base^(-2i/dh)."""
+    h, n, dh = x.shape
+    angle = np.arange(n)[:, None] * base ** (-2.0 * np.arange(dh // 2) / dh)[None, :]
+    c, s = np.cos(angle), np.sin(angle)
+    a, b = x[..., :dh // 2], x[..., dh // 2:]
+    return np.concatenate([a * c - b * s, a * s + b * c], axis=-1)
+
+
 def hidden(kv, t, ids):
-    L, h = kv["bert.block_count"], kv["bert.attention.head_count"]
-    eps = kv["bert.attention.layer_norm_epsilon"]
+    arch = kv["general.architecture"]
+    nomic = arch == "nomic-bert"
+    L, h = kv[arch + ".block_count"], kv[arch + ".attention.head_count"]
+    eps = kv[arch + ".attention.layer_norm_epsilon"]
     ids = np.array(ids)
     n = len(ids)
-    x = t["token_embd.weight"][ids] + t["token_types.weight"][0] + t["position_embd.weight"][:n]
+    x = t["token_embd.weight"][ids] + t["token_types.weight"][0]
+    if not nomic:
+        x = x + t["position_embd.weight"][:n]
     x = layernorm(x.astype(np.float64), t["token_embd_norm.weight"], t["token_embd_norm.bias"], eps)
     d = x.shape[1]
     dh = d // h
     for i in range(L):
         p = f"blk.{i}."
-        lin = lambda v, name: v @ t[p + name + ".weight"].T + t[p + name + ".bias"]
-        q, k, v = (lin(x, nm).reshape(n, h, dh).transpose(1, 0, 2) for nm in ("attn_q", "attn_k", "attn_v"))
+        lin = lambda v, name: v @ t[p + name + ".weight"].T + t.get(p + name + ".bias", 0)
+        if nomic:
+            qkv = lin(x, "attn_qkv")
+            q, k, v = (qkv[:, j * d:(j + 1) * d].reshape(n, h, dh).transpose(1, 0, 2) for j in range(3))
+            q, k = rope(q, kv[arch + ".rope.freq_base"]), rope(k, kv[arch + ".rope.freq_base"])
+        else:
+            q, k, v = (lin(x, nm).reshape(n, h, dh).transpose(1, 0, 2) for nm in ("attn_q", "attn_k", "attn_v"))
         s = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
         s = np.exp(s - s.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
         a = (s @ v).transpose(1, 0, 2).reshape(n, d)
         x = layernorm(x + lin(a, "attn_output"), t[p + "attn_output_norm.weight"], t[p + "attn_output_norm.bias"], eps)
-        f = lin(gelu(lin(x, "ffn_up")), "ffn_down")
+        if nomic:
+            g = lin(x, "ffn_gate")
+            f = lin(g / (1 + np.exp(-g)) * lin(x, "ffn_up"), "ffn_down")
+        else:
+            f = lin(gelu(lin(x, "ffn_up")), "ffn_down")
         x = layernorm(x + f, t[p + "layer_output_norm.weight"], t[p + "layer_output_norm.bias"], eps)
     return x
 
@@ -227,11 +269,11 @@ def pool(hs, pooling):
 def main(argv):
     if len(argv) >= 2 and argv[0] == "make":
         opts = {"layers": 2, "dim": 64, "heads": 4, "ff": 128, "ctx": 128, "pooling": 1, "seed": 1}
-        f16 = "--f16" in argv
-        it = iter([a for a in argv[2:] if a != "--f16"])
+        f16, nomic = "--f16" in argv, "--nomic" in argv
+        it = iter([a for a in argv[2:] if a not in ("--f16", "--nomic")])
         for a in it:
             opts[a.lstrip("-")] = int(next(it))
-        make(argv[1], f16=f16, **opts)
+        make(argv[1], f16=f16, nomic=nomic, **opts)
         return 0
     if len(argv) == 4 and argv[0] == "ref":
         kv, t = read_gguf(argv[1])

@@ -96,6 +96,10 @@ typedef struct {
      * (out may be inp). */
     void (*gelu_forward)(float *out, const float *inp, size_t n);
 
+    /* x[i] = silu(x[i]) * y[i] = x / (1 + e^-x) * y over n values: the
+     * SwiGLU gate of llama's and nomic-bert's FFN (archs/decoder_ops.c). */
+    void (*swiglu_forward)(float *x, const float *y, size_t n);
+
     /* x [n] becomes softmax(x) in place; returns log sum_i exp(x_i), the
      * log-normaliser that cross-entropy needs. */
     float (*softmax)(float *x, int n);

@@ -68,6 +68,12 @@ static void gelu_forward(float *out, const float *inp, size_t n)
     }
 }
 
+/* archs/decoder_ops.c: x = silu(x) * y, silu(x) = x / (1 + e^-x) */
+static void swiglu_forward(float *x, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i])) * y[i];
+}
+
 /* exp(x - max) / Σ exp(x - max): subtracting the max changes nothing
  * mathematically and keeps exp() from overflowing. */
 static float softmax(float *x, int n)
@@ -279,6 +285,7 @@ const Kernels kernels_scalar = {
     .matmul_backward_input = matmul_backward_input,
     .matmul_backward_weight = matmul_backward_weight,
     .gelu_forward = gelu_forward,
+    .swiglu_forward = swiglu_forward,
     .softmax = softmax,
     .layernorm_forward = layernorm_forward,
     .layernorm_backward = layernorm_backward,
