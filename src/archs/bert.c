@@ -402,32 +402,22 @@ static rg_status nomic_bert_create(const rg_source *src, void **model_state, rg_
     return create(src, model_state, info, "nomic-bert");
 }
 
-const rg_arch_vtable bert_arch_vtable = {
-    .abi_version = RG_ABI_VERSION,
-    .name = "bert",
-    .version = 1,
-    .create = bert_create,
-    .destroy = bert_destroy,
-    .context_new = bert_context_new,
-    .context_free = bert_context_free,
-    .context_reset = bert_context_reset,
-    .context_n_tokens = bert_context_n_tokens,
-    .decode = bert_decode,
-    .hidden = bert_hidden,
-    .hidden_batch = bert_hidden_batch,
-};
+/* The two architectures differ only in what create() reads. */
+#define BERT_VTABLE(arch_name, create_fn)           \
+    {                                               \
+        .abi_version = RG_ABI_VERSION,              \
+        .name = arch_name,                          \
+        .version = 1,                               \
+        .create = create_fn,                        \
+        .destroy = bert_destroy,                    \
+        .context_new = bert_context_new,            \
+        .context_free = bert_context_free,          \
+        .context_reset = bert_context_reset,        \
+        .context_n_tokens = bert_context_n_tokens,  \
+        .decode = bert_decode,                      \
+        .hidden = bert_hidden,                      \
+        .hidden_batch = bert_hidden_batch,          \
+    }
 
-const rg_arch_vtable nomic_bert_arch_vtable = {
-    .abi_version = RG_ABI_VERSION,
-    .name = "nomic-bert",
-    .version = 1,
-    .create = nomic_bert_create,
-    .destroy = bert_destroy,
-    .context_new = bert_context_new,
-    .context_free = bert_context_free,
-    .context_reset = bert_context_reset,
-    .context_n_tokens = bert_context_n_tokens,
-    .decode = bert_decode,
-    .hidden = bert_hidden,
-    .hidden_batch = bert_hidden_batch,
-};
+const rg_arch_vtable bert_arch_vtable = BERT_VTABLE("bert", bert_create);
+const rg_arch_vtable nomic_bert_arch_vtable = BERT_VTABLE("nomic-bert", nomic_bert_create);

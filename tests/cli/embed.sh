@@ -39,28 +39,24 @@ same embed_batch_1_one_thread_equals_default "$WORK/b1.jsonl"
 "$RUSTGPT" embed --model "$M" --batch 3 --threads 2 - < "$WORK/t.txt" > "$WORK/b3.jsonl" 2> /dev/null
 same embed_batch_3_two_threads_from_stdin_equals_default "$WORK/b3.jsonl"
 
-# a Q8_0 file (on integer tiles where the CPU has AVX-512 VNNI, else in
-# float): the same bits for a text alone as in a batch, on 1 or 2 threads
+# same_bits_alone_and_batched NAME MODEL: a text gets the same bits alone
+# on one thread as in batches of 3 on two
+same_bits_alone_and_batched() {
+    "$RUSTGPT" embed --model "$2" --batch 1 --threads 1 "$WORK/t.txt" > "$WORK/alone.jsonl" 2> /dev/null
+    "$RUSTGPT" embed --model "$2" --batch 3 --threads 2 "$WORK/t.txt" > "$WORK/batched.jsonl" 2> /dev/null
+    if [ -s "$WORK/alone.jsonl" ] && cmp -s "$WORK/alone.jsonl" "$WORK/batched.jsonl"; then pass "$1"
+    else fail "$1"; fi
+}
+
+# a Q8_0 file (on integer tiles where the CPU has AVX-512 VNNI, else in float)
 "$PY" tests/embed/bert_gguf.py make "$WORK/b64.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 32 --seed 3
 "$RUSTGPT" quantize "$WORK/b64.gguf" "$WORK/q8.gguf" Q8_0 > /dev/null 2>&1
-"$RUSTGPT" embed --model "$WORK/q8.gguf" --batch 1 --threads 1 "$WORK/t.txt" > "$WORK/q1.jsonl" 2> /dev/null
-"$RUSTGPT" embed --model "$WORK/q8.gguf" --batch 3 --threads 2 "$WORK/t.txt" > "$WORK/q3.jsonl" 2> /dev/null
-if [ -s "$WORK/q1.jsonl" ] && cmp -s "$WORK/q1.jsonl" "$WORK/q3.jsonl"; then
-    pass embed_q8_0_same_bits_alone_and_batched
-else
-    fail embed_q8_0_same_bits_alone_and_batched
-fi
+same_bits_alone_and_batched embed_q8_0_same_bits_alone_and_batched "$WORK/q8.gguf"
 
-# nomic-bert turns q and k by each token's place in its own text: a text
-# gets the same bits alone as packed behind others
+# nomic-bert turns q and k by each token's place in its own text, not in
+# the packed batch
 "$PY" tests/embed/bert_gguf.py make "$WORK/nomic.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 32 --seed 4 --nomic
-"$RUSTGPT" embed --model "$WORK/nomic.gguf" --batch 1 --threads 1 "$WORK/t.txt" > "$WORK/n1.jsonl" 2> /dev/null
-"$RUSTGPT" embed --model "$WORK/nomic.gguf" --batch 3 --threads 2 "$WORK/t.txt" > "$WORK/n3.jsonl" 2> /dev/null
-if [ -s "$WORK/n1.jsonl" ] && cmp -s "$WORK/n1.jsonl" "$WORK/n3.jsonl"; then
-    pass embed_nomic_bert_same_bits_alone_and_batched
-else
-    fail embed_nomic_bert_same_bits_alone_and_batched
-fi
+same_bits_alone_and_batched embed_nomic_bert_same_bits_alone_and_batched "$WORK/nomic.gguf"
 
 # JSONL input with a "text" field gives the same vectors
 "$PY" -c '

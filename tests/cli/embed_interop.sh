@@ -41,24 +41,29 @@ open(f"{work}/texts.txt", "w").write("\n".join(texts) + "\n")
 json.dump([{"text": t, "max": 64} for t in texts], open(f"{work}/texts.json", "w"))
 PYEOF
 
+# llama_check NAME MODEL [MIN_COSINE]: the texts through llama.cpp and through
+# rustgpt, compared text by text
+llama_check() {
+    node tests/embed/llama_embed.mjs "$2" "$WORK/texts.json" 512 > "$WORK/llama.jsonl" 2> "$WORK/node_err"
+    "$RUSTGPT" embed --model "$2" --no-normalize "$WORK/texts.txt" > "$WORK/ours.jsonl" 2> "$WORK/err"
+    if [ -s "$WORK/llama.jsonl" ]; then
+        "$PY" $CHECK "$1" "$WORK/ours.jsonl" "$WORK/llama.jsonl" ${3:-}
+    else
+        fail "$1" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
+    fi
+}
+
 for pooling in 1 2; do
     name=$([ $pooling = 1 ] && echo mean || echo cls)
     "$PY" $GEN make "$WORK/bert_$name.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 64 --pooling $pooling --seed $pooling
-    node tests/embed/llama_embed.mjs "$WORK/bert_$name.gguf" "$WORK/texts.json" 512 > "$WORK/llama_$name.jsonl" 2> "$WORK/node_err"
-    "$RUSTGPT" embed --model "$WORK/bert_$name.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_$name.jsonl" 2> "$WORK/err"
-    if [ -s "$WORK/llama_$name.jsonl" ]; then
-        "$PY" $CHECK "embed_bert_${name}_matches_llama_cpp" "$WORK/ours_$name.jsonl" "$WORK/llama_$name.jsonl"
-    else
-        fail "embed_bert_${name}_matches_llama_cpp" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
-    fi
+    llama_check "embed_bert_${name}_matches_llama_cpp" "$WORK/bert_$name.gguf"
+    cp "$WORK/llama.jsonl" "$WORK/llama_$name.jsonl"      # its token ids feed numpy below
     expect_grep "embed_bert_${name}_counts_truncations" "$WORK/err" "warning: 2 texts were longer than the context of 64"
 done
 
 # f16 weights: the same numbers as llama.cpp (which converts them the same way)
 "$PY" $GEN make "$WORK/bert_f16.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 64 --pooling 1 --seed 5 --f16
-node tests/embed/llama_embed.mjs "$WORK/bert_f16.gguf" "$WORK/texts.json" 512 > "$WORK/llama_f16.jsonl" 2> /dev/null
-"$RUSTGPT" embed --model "$WORK/bert_f16.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_f16.jsonl" 2> /dev/null
-"$PY" $CHECK embed_bert_f16_matches_llama_cpp "$WORK/ours_f16.jsonl" "$WORK/llama_f16.jsonl"
+llama_check embed_bert_f16_matches_llama_cpp "$WORK/bert_f16.gguf"
 
 # quantized weights (rustgpt quantize; on integer tiles where the CPU has
 # AVX-512 VNNI): rustgpt and llama.cpp both round the activations to 8 bits
@@ -66,13 +71,7 @@ node tests/embed/llama_embed.mjs "$WORK/bert_f16.gguf" "$WORK/texts.json" 512 > 
 "$PY" $GEN make "$WORK/bert_256.gguf" --layers 2 --dim 256 --heads 4 --ff 512 --ctx 64 --pooling 1 --seed 6
 for type in Q8_0 Q4_0 Q4_K; do
     "$RUSTGPT" quantize "$WORK/bert_256.gguf" "$WORK/bert_$type.gguf" $type > /dev/null
-    node tests/embed/llama_embed.mjs "$WORK/bert_$type.gguf" "$WORK/texts.json" 512 > "$WORK/llama_$type.jsonl" 2> "$WORK/node_err"
-    "$RUSTGPT" embed --model "$WORK/bert_$type.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_$type.jsonl" 2> /dev/null
-    if [ -s "$WORK/llama_$type.jsonl" ]; then
-        "$PY" $CHECK "embed_bert_${type}_matches_llama_cpp" "$WORK/ours_$type.jsonl" "$WORK/llama_$type.jsonl"
-    else
-        fail "embed_bert_${type}_matches_llama_cpp" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
-    fi
+    llama_check "embed_bert_${type}_matches_llama_cpp" "$WORK/bert_$type.gguf"
 done
 
 # nomic-bert (rotary positions, fused qkv, SwiGLU, no biases): F32 with
@@ -85,24 +84,14 @@ for pooling in 1 2; do
     name=$([ $pooling = 1 ] && echo mean || echo cls)
     "$PY" $GEN make "$WORK/nomic_$name.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 64 --pooling $pooling \
         --seed $((pooling + 10)) --nomic
-    node tests/embed/llama_embed.mjs "$WORK/nomic_$name.gguf" "$WORK/texts.json" 512 > "$WORK/llama_n$name.jsonl" 2> "$WORK/node_err"
-    "$RUSTGPT" embed --model "$WORK/nomic_$name.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_n$name.jsonl" 2> /dev/null
-    if [ -s "$WORK/llama_n$name.jsonl" ]; then
-        "$PY" $CHECK "embed_nomic_bert_${name}_matches_llama_cpp" "$WORK/ours_n$name.jsonl" "$WORK/llama_n$name.jsonl"
-    else
-        fail "embed_nomic_bert_${name}_matches_llama_cpp" "node-llama-cpp gave nothing:" "$(head -c 400 "$WORK/node_err")"
-    fi
+    llama_check "embed_nomic_bert_${name}_matches_llama_cpp" "$WORK/nomic_$name.gguf"
 done
 "$PY" $GEN make "$WORK/nomic_f16.gguf" --layers 2 --dim 64 --heads 4 --ff 128 --ctx 64 --seed 13 --nomic --f16
 "$PY" $GEN make "$WORK/nomic_256.gguf" --layers 2 --dim 256 --heads 4 --ff 512 --ctx 64 --seed 14 --nomic
 "$RUSTGPT" quantize "$WORK/nomic_256.gguf" "$WORK/nomic_Q8_0.gguf" Q8_0 > /dev/null
 "$RUSTGPT" quantize "$WORK/nomic_256.gguf" "$WORK/nomic_Q4_K.gguf" Q4_K > /dev/null
 for case in f16:0.9999 Q8_0:0.9999 Q4_K:0.999; do
-    type=${case%%:*}
-    node tests/embed/llama_embed.mjs "$WORK/nomic_$type.gguf" "$WORK/texts.json" 512 > "$WORK/llama_n$type.jsonl" 2> /dev/null
-    "$RUSTGPT" embed --model "$WORK/nomic_$type.gguf" --no-normalize "$WORK/texts.txt" > "$WORK/ours_n$type.jsonl" 2> /dev/null
-    "$PY" $CHECK "embed_nomic_bert_${type}_matches_llama_cpp" "$WORK/ours_n$type.jsonl" "$WORK/llama_n$type.jsonl" \
-        "${case#*:}"
+    llama_check "embed_nomic_bert_${case%%:*}_matches_llama_cpp" "$WORK/nomic_${case%%:*}.gguf" "${case#*:}"
 done
 
 # decoders: llama.cpp pools a llama or gpt2 file without pooling_type as
