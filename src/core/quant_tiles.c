@@ -277,6 +277,7 @@ void quant_matmul_packed(const QuantPacked *p, const float *X, int64_t n, float 
         return;
     }
     int threads = (double)n * (double)rows * (double)cols >= PACKED_PARALLEL_MACS ? kernel_threads() : 1;
+    (void)threads;   /* read only by the pragmas, which a build without OpenMP (make OMP=0) drops */
     #pragma omp parallel for schedule(static) num_threads(threads) if (n >= 64)
     for (int64_t i = 0; i < n; i++) act_tiles(k, p->type, X + i * cols, acts + i * n_blocks, cols);
     int64_t groups = (rows + TILE_ROWS_INT - 1) / TILE_ROWS_INT;
