@@ -18,9 +18,12 @@
  *     --epochs 1` on the bundled data), measured in a child process before
  *     this one has grown.
  * Kernel paths (scalar, avx2, avx512, neon) are side by side in columns.
+ * What the measurements run on (the bundled data, its vocabulary and the
+ * FLOP count of a step) is bench_workload.c.
  */
 #include "cli/cli.h"
 #include "cli/api_cli.h"
+#include "cli/bench.h"
 #include "train/data.h"
 #include "infer/generate.h"
 #include "archs/gpt.h"
@@ -58,93 +61,9 @@ const char bench_help[] =
     "  quant_matvec's GB/s and GFLOP/s for every weight type and kernel path against\n"
     "  a measured memcpy bandwidth, and quant_matmul with 64 rows (docs/16-quantization.md).\n";
 
-enum { MAX_PATHS = 4, N_BATCHES = 3 };
+enum { N_BATCHES = 3 };
 static const int batches[N_BATCHES] = { 1, 8, 16 };
 
-typedef struct {
-    double seconds;                  /* minimum time per measurement */
-    int threads;
-    const Kernels *paths[MAX_PATHS];
-    int n_paths;
-    ModelConfig config;
-    int *corpus;                     /* the bundled data as one token stream */
-    size_t corpus_len;
-    char *text;                      /* a large text for the tokenizer */
-    Vocab vocab;
-    int have_data;
-} Bench;
-
-/* ---- the workload -------------------------------------------------------- */
-
-/* The bundled data's texts, their vocabulary, one token stream of them all,
- * and a text of at least 8 MB made of them for the tokenizer. Without the
- * data (an installed binary run elsewhere), a vocabulary of 1,550 words and
- * a random stream stand in. */
-static void load_workload(Bench *b)
-{
-    Dataset sets[2];
-    memset(sets, 0, sizeof sets);
-    const char *files[2] = { "data/pretrain.json", "data/chat.json" };
-    b->have_data = data_load(&sets[0], files[0]) == 0 && data_load(&sets[1], files[1]) == 0;
-    size_t n_texts = b->have_data ? sets[0].count + sets[1].count : 0, bytes = 0;
-    const char **texts = xmalloc(n_texts + 1, sizeof *texts);
-    for (size_t i = 0; texts && i < n_texts; i++) {
-        texts[i] = i < sets[0].count ? sets[0].texts[i] : sets[1].texts[i - sets[0].count];
-        bytes += strlen(texts[i]) + 1;
-    }
-    if (!texts || !b->have_data || vocab_build(&b->vocab, texts, n_texts) != 0) {
-        b->have_data = 0;
-        char word[16], *words[1550];
-        for (int i = 0; i < 1550; i++) {
-            if (i < TOKEN_N_SPECIAL) snprintf(word, sizeof word, "%s", i == 0 ? "<pad>" : i == 1 ? "<unk>" : "</s>");
-            else snprintf(word, sizeof word, "w%d", i);
-            words[i] = xstrdup(word);
-        }
-        vocab_from_words(&b->vocab, (const char *const *)words, 1550);
-        for (int i = 0; i < 1550; i++) free(words[i]);
-    }
-    b->config = config_default();
-    b->config.vocab_size = b->vocab.size;
-
-    size_t repeat = b->have_data ? (8u << 20) / (bytes ? bytes : 1) + 1 : 0;
-    b->text = xmalloc(repeat * bytes + 64, 1);
-    char *p = b->text;
-    for (size_t r = 0; p && r < repeat; r++)
-        for (size_t i = 0; i < n_texts; i++) {
-            size_t len = strlen(texts[i]);
-            memcpy(p, texts[i], len);
-            p += len;
-            *p++ = '\n';
-        }
-    if (p) *p = '\0';
-
-    b->corpus_len = 0;
-    for (size_t i = 0; i < n_texts; i++) b->corpus_len += (size_t)tokenizer_encode(&b->vocab, texts[i], NULL, 0);
-    if (b->corpus_len < 4096) b->corpus_len = 4096;
-    b->corpus = xmalloc(b->corpus_len, sizeof(int));
-    size_t at = 0;
-    for (size_t i = 0; b->corpus && i < n_texts; i++)
-        at += (size_t)tokenizer_encode(&b->vocab, texts[i], b->corpus + at, (int)(b->corpus_len - at));
-    Rng rng;
-    rng_seed(&rng, 1);
-    for (; b->corpus && at < b->corpus_len; at++)
-        b->corpus[at] = TOKEN_N_SPECIAL + (int)(rng_u32(&rng) % (uint32_t)(b->vocab.size - TOKEN_N_SPECIAL));
-    free(texts);
-    dataset_free(&sets[0]);
-    dataset_free(&sets[1]);
-}
-
-/* FLOPs of one training step on B sequences of T tokens (2 per multiply-add):
- * forward, and the two backward products of every linear layer (3x), plus
- * the six attention products q·k, p·v, dout·v, dscore·k, dscoreᵀ·q, pᵀ·dout
- * over the causal half (T(T+1)/2 pairs of dh-long dot products per head). */
-static double train_flops(const ModelConfig *c, int B, int T)
-{
-    double d = c->d_model, H = c->d_hidden, V = c->vocab_size, N = (double)B * T;
-    double linear = c->n_layers * (3 * d * d + d * d + 2 * d * H) + d * V;
-    double attention = c->n_layers * (double)B * 6.0 * d * T * (T + 1);
-    return 3.0 * 2.0 * N * linear + attention;
-}
 
 /* ---- measurements -------------------------------------------------------- */
 
@@ -421,7 +340,7 @@ int cmd_bench(int argc, char **argv)
     b.threads = 1;
 #endif
     const Kernels *chosen = kernels();
-    load_workload(&b);
+    bench_load_workload(&b);
     const ModelConfig *c = &b.config;
     Model probe;
     size_t n_params = model_create(&probe, c) == 0 ? probe.n_params : 0;
@@ -454,7 +373,7 @@ int cmd_bench(int argc, char **argv)
     printf("\n");
     for (int i = 0; i < N_BATCHES; i++) {
         char what[64];
-        double flops = train_flops(c, batches[i], c->seq_len);
+        double flops = bench_train_flops(c, batches[i], c->seq_len);
         snprintf(what, sizeof what, "train batch %d, seq-len %d", batches[i], c->seq_len);
         row_label(what, "tokens/s");
         for (int k = 0; k < b.n_paths; k++) {
