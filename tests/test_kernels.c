@@ -16,6 +16,7 @@
  * (tests/cli/kernels.sh uses it to skip what the CPU lacks).
  */
 #include "test.h"
+#include "test_tables.h"
 #include "core/kernels/kernels.h"
 #include "archs/layers/layers.h"
 #include "archs/gpt.h"
@@ -29,17 +30,6 @@
 #endif
 
 #define TOL 2e-6   /* relative to the sum of the magnitudes of the terms */
-
-static Rng rng;
-static const Kernels *tables[4];
-static int n_tables;
-
-static float *random_array(size_t n, float scale)
-{
-    float *x = malloc((n ? n : 1) * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = (rng_uniform(&rng) * 2.0f - 1.0f) * scale;
-    return x;
-}
 
 static float *copy_array(const float *x, size_t n)
 {

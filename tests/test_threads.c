@@ -7,6 +7,7 @@
  * test_kernels.c.)
  */
 #include "test.h"
+#include "test_tables.h"
 #include "core/kernels/kernels.h"
 #include "archs/layers/layers.h"
 #include "archs/gpt.h"
@@ -18,17 +19,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static Rng rng;
-static const Kernels *tables[4];
-static int n_tables;
-
-static float *random_array(size_t n, float scale)
-{
-    float *x = malloc((n ? n : 1) * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = (rng_uniform(&rng) * 2.0f - 1.0f) * scale;
-    return x;
-}
 
 static void set_threads(int n)
 {
