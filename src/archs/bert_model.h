@@ -46,7 +46,7 @@ typedef struct {
 typedef struct {
     int32_t n_vocab, d, n_heads, d_ff, n_layers, n_ctx, n_types;
     float eps;
-    int rope;                                    /* nomic-bert: rotary positions      */
+    int rope;                                    /* nomic-bert: rotary positions, and with them the SwiGLU FFN */
     int32_t n_rot;                               /* dims of a head they turn          */
     float rope_base;
     float *rope_cos, *rope_sin;                  /* [T, n_rot/2]: each place's angles */
